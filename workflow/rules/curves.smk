@@ -1,0 +1,25 @@
+# Stage 5: expected accuracy and tokens per compute level theta, with bands
+# (results/curves/{dataset}/{method}/{provider}.csv).
+
+
+rule curve:
+    input:
+        unpack(curve_inputs),
+    output:
+        csv=curve_path("{dataset}", "{method}", "{provider}"),
+    log:
+        log_path("curve", "{dataset}/{method}/{provider}"),
+    benchmark:
+        benchmark_path("curve", "{dataset}/{method}/{provider}")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        thetas=ttc.thetas(config),
+        n_subsamples=config["curves"]["n_subsamples"],
+        ci=config["curves"]["ci"],
+        seed=config["seed"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/curve.py"

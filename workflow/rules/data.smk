@@ -1,0 +1,18 @@
+# Stage 1: the questions of each dataset (results/data/{dataset}.jsonl).
+
+
+rule prepare_data:
+    output:
+        jsonl=data_path("{dataset}"),
+    log:
+        log_path("prepare_data", "{dataset}"),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        dataset=dataset_cfg,
+        seed=config["seed"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/prepare_data.py"

@@ -1,0 +1,55 @@
+# Stage 2: n samples per question for each provider (results/generations/{dataset}/{provider}.jsonl).
+# Two rules write the same path; the provider wildcard picks the one matching the model's engine:
+# transformers runs on CPU threads, vllm requests a GPU (cap with --resources gpu=N).
+
+
+rule generate:
+    input:
+        data=data_path("{dataset}"),
+    output:
+        jsonl=generations_path("{dataset}", "{provider}"),
+    wildcard_constraints:
+        provider=ttc.wildcard_regex(CPU_PROVIDERS),
+    log:
+        log_path("generate", "{dataset}/{provider}"),
+    benchmark:
+        benchmark_path("generate", "{dataset}/{provider}")
+    conda:
+        "../../envs/generation-cpu.yaml"
+    params:
+        provider=provider_cfg,
+        model=model_cfg,
+        generation=config["generation"],
+        seed=config["seed"],
+    threads: config["generation"]["threads"]
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/generate.py"
+
+
+rule generate_vllm:
+    input:
+        data=data_path("{dataset}"),
+    output:
+        jsonl=generations_path("{dataset}", "{provider}"),
+    wildcard_constraints:
+        provider=ttc.wildcard_regex(GPU_PROVIDERS),
+    log:
+        log_path("generate_vllm", "{dataset}/{provider}"),
+    benchmark:
+        benchmark_path("generate_vllm", "{dataset}/{provider}")
+    conda:
+        "../../envs/generation-gpu.yaml"
+    params:
+        provider=provider_cfg,
+        model=model_cfg,
+        generation=config["generation"],
+        seed=config["seed"],
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=32000,
+        gpu_mem_mb=config["generation"]["gpu_mem_mb"],
+    script:
+        "../scripts/generate.py"

@@ -1,0 +1,21 @@
+# Stage 6: one market per dataset and method: every provider's accuracy, tokens and price per theta
+# (results/markets/{dataset}/{method}.csv).
+
+
+rule market:
+    input:
+        curves=market_curves,
+    output:
+        csv=market_path("{dataset}", "{method}"),
+    log:
+        log_path("market", "{dataset}/{method}"),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        providers=PROVIDERS,
+        prices=prices(),
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/market.py"
