@@ -1,0 +1,124 @@
+"""Atomic JSONL/CSV/text writers and validating readers shared by every workflow stage.
+
+Writers follow docs/contracts.md: write ``<path>.tmp-<pid>`` in the same folder, flush and fsync,
+then ``os.replace`` it onto ``path``, so a killed job never leaves a half-written artifact that
+Snakemake (or a resumed run) would mistake for a finished one. Readers raise ``ArtifactError``
+naming the file, line and key when the input is malformed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ArtifactError",
+    "atomic_write_text",
+    "dumps_jsonl",
+    "write_jsonl",
+    "read_jsonl",
+    "write_csv",
+    "read_csv",
+    "write_json",
+]
+
+
+class ArtifactError(ValueError):
+    """A workflow artifact is missing a key, malformed, or inconsistent; the message names file and line."""
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` newlines) to ``path`` atomically; create parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def dumps_jsonl(records: Iterable[Mapping[str, Any]]) -> str:
+    """Serialise records as JSON Lines; key order is the records' insertion order (deterministic)."""
+    return "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records)
+
+
+def write_jsonl(path: str | os.PathLike, records: Iterable[Mapping[str, Any]]) -> Path:
+    """Atomically write one JSON object per line."""
+    return atomic_write_text(path, dumps_jsonl(records))
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Atomically write an indented JSON document."""
+    return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def read_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Read a JSONL file; every non-blank line must be an object holding the ``required`` keys."""
+    path = Path(path)
+    if not path.exists():
+        raise ArtifactError(f"{path}: file not found")
+    out: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ArtifactError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from exc
+            if not isinstance(obj, dict):
+                raise ArtifactError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+            missing = [k for k in required if k not in obj]
+            if missing:
+                raise ArtifactError(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
+            out.append(obj)
+    return out
+
+
+def write_csv(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fieldnames: Sequence[str]) -> Path:
+    """Atomically write rows as CSV with a header; booleans are written ``true``/``false``."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fieldnames), lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return atomic_write_text(path, buf.getvalue())
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return value
+
+
+def read_csv(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Read a CSV with a header into string-valued dicts; the header must hold the ``required`` columns."""
+    path = Path(path)
+    if not path.exists():
+        raise ArtifactError(f"{path}: file not found")
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        missing = [k for k in required if k not in header]
+        if missing:
+            raise ArtifactError(f"{path}:1: header lacks column(s) {', '.join(missing)}")
+        rows = []
+        for row in reader:
+            if None in row:
+                raise ArtifactError(f"{path}:{reader.line_num}: more cells than header columns")
+            rows.append(dict(row))
+    return rows

@@ -1,0 +1,144 @@
+"""The social optimum max_theta W(theta) (the numerator of the price of anarchy, Eq. 9).
+
+Bounded rationality. With softmax shares, Eq. 5 is a ratio of two sums that separate over providers:
+
+    W(theta) = (V0 b_0 + sum_i W_i(theta_i) b_i(theta_i)) / (b_0 + sum_i b_i(theta_i)),
+    b_i(theta) = e^{beta V_i(theta) - M},  b_0 = e^{beta V0 - M},
+
+for any shift M (we use the largest beta*V, so nothing overflows). Maximising it is a fractional
+program, solved exactly by Dinkelbach's method:
+
+1. Start from the profile of each provider's highest-value level (its denominator is at least 1).
+2. lambda = W(theta_k).
+3. theta_{k+1} = argmax_theta N(theta) - lambda D(theta), which separates: each provider picks
+   argmax_k b_i(k) (W_i(k) - lambda) on its own, O(N K).
+4. Stop when that maximum is not positive (up to rounding): theta_k is optimal. Each step raises
+   lambda strictly and the profile set is finite, so this ends, in practice after a handful of steps.
+
+Perfect rationality (beta = inf). The option with the highest value takes the market, tied options
+split it (see :mod:`ttcgames.shares`). For a candidate top value v (v >= V0 and v >= m*, where m* is
+the largest of the providers' lowest values, so that everybody else can go below v), the best
+welfare is the best mean of W over a tie set at v: the providers with a level worth exactly v may
+join (each with its best W among such levels), providers whose lowest value is v must join, and
+abstention joins iff V0 = v. The best mean takes the forced members and then optional ones in
+decreasing W while they raise the mean. The optimum is the best over all candidate v.
+
+:func:`brute_force_optimum` enumerates all profiles: it is the test oracle and the reference
+implementation's method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .market import Market
+from .payoffs import social_welfare
+from .shares import is_perfect
+
+__all__ = ["Optimum", "social_optimum", "brute_force_optimum"]
+
+
+@dataclass(frozen=True)
+class Optimum:
+    welfare: float
+    profile: np.ndarray
+    iterations: int = 0
+
+
+def _dinkelbach(market: Market, beta: float, max_iter: int = 200) -> Optimum:
+    mask = market.mask
+    z = np.where(mask, beta * market.value, -np.inf)
+    z0 = beta * market.v0
+    shift = max(float(z[mask].max()), z0)
+    b = np.exp(z - shift)  # 0 on padding
+    b0 = np.exp(z0 - shift)
+    w = np.where(mask, market.contribution, 0.0)
+    rows = np.arange(market.n_providers)
+    profile = np.argmax(np.where(mask, market.value, -np.inf), axis=1)
+    lam = float(social_welfare(market, profile, beta))
+    for it in range(1, max_iter + 1):
+        gain = np.where(mask, b * (w - lam), -np.inf)
+        nxt = np.argmax(gain, axis=1)
+        f_next = gain[rows, nxt].sum() + b0 * (market.v0 - lam)
+        # F(lambda) = max N - lambda D >= 0 always (theta_k attains 0). Stop when it is 0 up to the
+        # rounding of the terms that make it up.
+        scale = (np.abs(b * w).max() + abs(lam) * b.max() + b0 * (abs(market.v0) + abs(lam)))
+        if f_next <= 1e-13 * scale:
+            return Optimum(welfare=lam, profile=profile, iterations=it)
+        new_lam = float(social_welfare(market, nxt, beta))
+        if new_lam <= lam:
+            # Rounding makes no further progress possible: lam is optimal to machine precision.
+            return Optimum(welfare=lam, profile=profile, iterations=it)
+        profile, lam = nxt, new_lam
+    raise RuntimeError("Dinkelbach's method did not converge; please report this market")
+
+
+def _perfect(market: Market) -> Optimum:
+    n = market.n_providers
+    lowest = np.array([market.value[i, : market.n_levels[i]].min() for i in range(n)])
+    lowest_level = np.array([int(np.argmin(market.value[i, : market.n_levels[i]])) for i in range(n)])
+    floor = max(float(lowest.max()), market.v0)
+    # Elements (value, provider, level) that can be on top: value >= floor. Group them by exact value.
+    ii, kk = np.nonzero(market.mask & (np.nan_to_num(market.value, nan=-np.inf) >= floor))
+    vv = market.value[ii, kk]
+    order = np.lexsort((kk, ii, vv))
+    ii, kk, vv = ii[order], kk[order], vv[order]
+    bounds = np.flatnonzero(np.diff(vv)) + 1
+    groups = [(float(vv[a]), ii[a:b], kk[a:b]) for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(vv)])] if len(vv) else []
+    if market.v0 >= floor and not any(g[0] == market.v0 for g in groups):
+        groups.append((market.v0, ii[:0], kk[:0]))
+    best = (-np.inf, None, None)
+    for v, gi, gk in groups:
+        at_v: dict[int, int] = {}
+        for i, k in zip(gi.tolist(), gk.tolist()):
+            if i not in at_v or market.contribution[i, k] > market.contribution[i, at_v[i]]:
+                at_v[i] = k
+        # A provider whose lowest value is v cannot go below v: it must join the tie (v == floor).
+        forced = [j for j in np.flatnonzero(lowest == v).tolist()] if v == floor else []
+        if any(j not in at_v for j in forced):
+            continue
+        total = sum(float(market.contribution[j, at_v[j]]) for j in forced)
+        count = len(forced)
+        if market.v0 == v:
+            total, count = total + market.v0, count + 1
+        chosen = list(forced)
+        optional = sorted((j for j in at_v if j not in forced), key=lambda j: -float(market.contribution[j, at_v[j]]))
+        for j in optional:
+            wj = float(market.contribution[j, at_v[j]])
+            if count and wj <= total / count:
+                break
+            total, count = total + wj, count + 1
+            chosen.append(j)
+        if count and total / count > best[0]:
+            best = (total / count, chosen, at_v)
+    _, chosen, at_v = best
+    assert chosen is not None, "the perfect-rationality optimum always exists"
+    profile = lowest_level.copy()
+    for j in chosen:
+        profile[j] = at_v[j]
+    # Report the welfare as the share function computes it, so it compares exactly with brute force.
+    return Optimum(welfare=float(social_welfare(market, profile, np.inf)), profile=profile)
+
+
+def social_optimum(market: Market, beta: float) -> Optimum:
+    """max over profiles of W (Eq. 5), exactly, without enumerating the profiles; see module doc."""
+    if not (beta > 0):
+        raise ValueError(f"beta must be positive (or inf), got {beta}")
+    return _perfect(market) if is_perfect(beta) else _dinkelbach(market, beta)
+
+
+def brute_force_optimum(market: Market, beta: float, *, max_profiles: int = 10_000_000) -> Optimum:
+    """max over all prod_i K_i profiles of W, by enumeration (test oracle; exponential in N)."""
+    from .equilibria import iter_profiles
+
+    if market.n_profiles > max_profiles:
+        raise ValueError(f"{market.n_profiles:,} profiles is too many to enumerate")
+    best_w, best_p = -np.inf, None
+    for P in iter_profiles(market, 1 << 16):
+        w = np.atleast_1d(social_welfare(market, P, beta))
+        j = int(np.argmax(w))
+        if w[j] > best_w:
+            best_w, best_p = float(w[j]), P[j].copy()
+    return Optimum(welfare=best_w, profile=best_p)

@@ -1,0 +1,46 @@
+"""Share-weighted market outcomes of a profile: the "Game" column of Table 2.
+
+For a profile theta and shares s (Table 1):
+
+- user value        sum_i s_i V_i
+- price             sum_i s_i p_i
+- provider utility  sum_i s_i (p_i - c_i)            (= sum_i U_i, Eq. 4)
+- welfare           sum_i s_i (q_i - c_i) + V0 s_0    (Eq. 5)
+
+The abstention share s_0 is reported separately; it adds V0 s_0 to the welfare only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .market import Market
+from .payoffs import gather, profile_shares
+
+__all__ = ["Outcome", "profile_outcome"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    user_value: float
+    price: float
+    provider_utility: float
+    welfare: float
+    shares: np.ndarray  # providers only
+    abstention: float
+
+
+def profile_outcome(market: Market, profile: np.ndarray, beta: float) -> Outcome:
+    profile = market.check_profile(profile)
+    s = profile_shares(market, profile, beta)
+    sp = s[1:]
+    return Outcome(
+        user_value=float(sp @ gather(market.value, profile)),
+        price=float(sp @ gather(market.price, profile)),
+        provider_utility=float(sp @ gather(market.profit, profile)),
+        welfare=float(sp @ gather(market.contribution, profile) + market.v0 * s[0]),
+        shares=sp,
+        abstention=float(s[0]),
+    )

@@ -1,0 +1,112 @@
+"""Closed-form predictions of the paper, reported beside every computed game.
+
+- Theorem 2 (perfect rationality): the dominant provider's equilibrium level and the value some rival
+  must offer in any pure equilibrium.
+- Theorem 4: the lower bound on the price of anarchy, up to higher-order terms (Appendix B.4).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .market import Market
+from .payoffs import gather
+from .shares import is_perfect
+
+__all__ = ["Theorem2", "theorem2", "Theorem4", "theorem4_bound"]
+
+
+@dataclass(frozen=True)
+class Theorem2:
+    """Theorem 2's characterisation of every pure equilibrium at beta = inf.
+
+    ``dominant`` is the provider with the highest best value V*_1 (Eq. 8); ``level`` its equilibrium
+    level max{theta : V_1(theta) > V*_2}; ``rival_threshold`` the value that at least one rival must
+    exceed (-inf when the set in Theorem 2 (ii) is empty). The abstention value V0 competes like a
+    rival: the threshold is max(V*_2, V0). ``dominant`` is None when no provider can beat it.
+    """
+
+    v_star: np.ndarray
+    dominant: int | None
+    level: int | None
+    threshold: float
+    rival_threshold: float
+
+
+def theorem2(market: Market) -> Theorem2:
+    value = np.where(market.mask, market.value, -np.inf)
+    v_star = value.max(axis=1)
+    order = np.argsort(-v_star, kind="stable")
+    first = int(order[0])
+    second = float(v_star[order[1]]) if market.n_providers > 1 else -np.inf
+    threshold = max(second, market.v0)
+    above = np.flatnonzero(value[first] > threshold)
+    if above.size == 0:
+        return Theorem2(v_star, None, None, threshold, -np.inf)
+    level = int(above.max())
+    profit = market.profit[first]
+    k = int(market.n_levels[first])
+    cands = [
+        float(value[first, j])
+        for j in range(k)
+        if value[first, j] < second and profit[j] > profit[level]
+    ]
+    return Theorem2(v_star, first, level, threshold, max(cands) if cands else -np.inf)
+
+
+@dataclass(frozen=True)
+class Theorem4:
+    """Theorem 4's bound, PoA >= 1 + dW/W* + f(beta) (Eq. 70), with its parts."""
+
+    bound: float
+    leading: float
+    f_beta: float
+    w_star: float
+    delta_w: float
+    delta_v_eq: float
+    delta_v_star: float
+
+
+def _top_two(values: np.ndarray, v0: float) -> tuple[np.ndarray, float]:
+    order = np.argsort(-values, kind="stable")
+    second = max(float(values[order[1]]), v0) if len(values) > 1 else v0
+    return order, float(values[order[0]]) - second
+
+
+def theorem4_bound(market: Market, equilibrium: np.ndarray, beta: float) -> Theorem4 | None:
+    """The lower bound of Theorem 4 at the equilibrium ``equilibrium`` (level indices).
+
+    theta*_i = argmax W_i; pi and pi* order providers by value at the equilibrium and at theta*;
+    W* = W_{pi*(1)}(theta*), dW = W* - W_{pi(1)}(theta_eq); Delta V and Delta V* are the gaps between
+    the top value and the next option (the next provider or V0). Following Eq. 70 (Eq. 72-73 drop
+    the factor W* in one term):
+
+        bound = 1 + dW/W* + e^{-beta dV}(1 + sum_{i>=2} drho_i / W*)
+                  - e^{-beta dV*}(1 + sum_{i>=2} (1 + W_{pi*(i)}(theta*) / W*)),
+
+    with drho_i the profit of pi(1) minus that of pi(i) at equilibrium; the exponentials vanish at
+    beta = inf. It holds up to second-order terms, so at finite beta it can exceed the true price
+    of anarchy by a small amount. Returns None when W* <= 0 or V0 exceeds the top provider's value.
+    """
+    eq = market.check_profile(equilibrium)
+    star = np.argmax(np.where(market.mask, market.contribution, -np.inf), axis=1)
+    v_eq, v_st = gather(market.value, eq), gather(market.value, star)
+    w_eq, w_st = gather(market.contribution, eq), gather(market.contribution, star)
+    rho_eq = gather(market.profit, eq)
+    pi, dv_eq = _top_two(v_eq, market.v0)
+    pi_star, dv_st = _top_two(v_st, market.v0)
+    w_star = float(w_st[pi_star[0]])
+    if not w_star > 0 or dv_eq < 0 or dv_st < 0:
+        return None  # W* <= 0, or abstention beats every provider: the premise of Theorem 4 fails
+    delta_w = w_star - float(w_eq[pi[0]])
+    leading = 1.0 + delta_w / w_star
+    if is_perfect(beta):
+        f = 0.0
+    else:
+        drho = float((rho_eq[pi[0]] - rho_eq[pi[1:]]).sum())
+        rest = float((1.0 + w_st[pi_star[1:]] / w_star).sum())
+        f = math.exp(-beta * dv_eq) * (1.0 + drho / w_star) - math.exp(-beta * dv_st) * (1.0 + rest)
+    return Theorem4(leading + f, leading, f, w_star, delta_w, dv_eq, dv_st)
