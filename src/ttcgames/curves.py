@@ -562,5 +562,5 @@ def build_curve(
     frame = summarise_curves(
         question_curves(table, method, thetas), provider=provider, method=method, n_boot=n_boot, seed=seed, level=level
     )
-    write_text_atomic(out, frame.to_csv(index=False, float_format="%.10g"))
+    write_text_atomic(out, frame.to_csv(index=False))
     return frame

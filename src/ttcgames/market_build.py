@@ -187,5 +187,5 @@ def build_market(
     if same_thetas:
         check_theta_grids(curves)
     frame = market_frame(curves, prices, dataset=dataset, method=method)
-    write_text_atomic(out, frame.to_csv(index=False, float_format="%.10g"))
+    write_text_atomic(out, frame.to_csv(index=False))
     return frame
