@@ -193,9 +193,15 @@ def _cross_reference_errors(config: dict) -> list[str]:
     for i, m in enumerate(config.get("tables", {}).get("methods", [])):
         if m not in config.get("methods", []):
             errors.append(f"tables.methods[{i}]: {m!r} is not one of methods {config.get('methods')}")
-    for i, d in enumerate(config.get("datasets", [])):
-        if d.get("source") == "jsonl" and not d.get("path"):
-            errors.append(f"datasets[{i}].path: required when source is 'jsonl'")
+    try:
+        from ttcgames.datasets import LOADERS
+    except ImportError:  # datasets not available: the data stage reports unknown kinds
+        LOADERS = None
+    if LOADERS is not None:
+        for i, d in enumerate(config.get("datasets", [])):
+            if d.get("kind") not in LOADERS:
+                known = ", ".join(sorted(LOADERS))
+                errors.append(f"datasets[{i}].kind: unknown dataset kind {d.get('kind')!r} (known: {known})")
     try:
         from ttcgames.prompts import PROMPT_STYLES
     except ImportError:  # prompts not available: the generation stage reports unknown styles

@@ -17,7 +17,7 @@ try:
     ttc.validate_config(
         config,
         Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
-        source=" + ".join(str(f) for f in workflow.configfiles) or "config",
+        source="config from " + ", ".join(str(f) for f in workflow.configfiles),
     )
 except ttc.ConfigError as exc:
     raise WorkflowError(str(exc)) from None

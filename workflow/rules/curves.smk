@@ -15,7 +15,7 @@ rule curve:
         "../../envs/analysis.yaml"
     params:
         thetas=ttc.thetas(config),
-        n_subsamples=config["curves"]["n_subsamples"],
+        n_boot=config["curves"]["n_boot"],
         ci=config["curves"]["ci"],
         seed=config["seed"],
     threads: 1
