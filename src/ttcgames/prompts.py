@@ -25,6 +25,7 @@ class PromptStyle:
     user_template: str
     system: str | None = None
     assistant_prefix: str = ""
+    reasoning: bool = False  # samples hold <think>...</think>; count their reasoning tokens
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -54,6 +55,7 @@ PROMPT_STYLES: dict[str, PromptStyle] = {
             id="think",
             user_template="{question}",
             assistant_prefix="<think>\n",
+            reasoning=True,
             description="The paper's prompt for reasoning models: the assistant turn starts with <think>.",
         ),
     )

@@ -1,0 +1,219 @@
+"""Sharded, resumable generation: dataset + provider -> ``results/generations/{dataset}/{provider}.jsonl``.
+
+Steps of ``run_generation``:
+1. read the dataset, validate the provider, and split the questions into shards of ``shard_size``
+   questions (shard ``k`` = questions ``k*shard_size ...``);
+2. compare the shard folder's ``manifest.json`` with this run's settings; on a mismatch (other
+   seed, provider recipe, model, dataset content, shard size, batching or thread count) the old
+   shards are deleted, since they would not match what this run produces;
+3. generate every shard that has no finished file, each seeded from (master seed, provider id,
+   shard index) only, and write it atomically as ``shard-<k>.jsonl``; a killed run therefore
+   loses at most the shard in progress and a rerun skips the finished ones;
+4. concatenate the shard files in order into the output (atomically), which is byte-identical
+   to an uninterrupted run with the same settings.
+The model is loaded only when a shard is still missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ttcgames.datasets import read_dataset
+from ttcgames.generation.base import Engine, Sample, load_engine
+from ttcgames.generation.models import prepare_model
+from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, read_jsonl, write_json
+from ttcgames.prompts import build_messages, get_prompt_style
+
+__all__ = ["run_generation", "shard_seed", "GENERATION_KEYS", "PROVIDER_KEYS", "samples_to_records"]
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEYS = ("qid", "sample", "text", "num_tokens", "reasoning_tokens", "finish_reason", "mean_logprob")
+PROVIDER_KEYS = ("id", "model", "prompt", "temperature", "samples", "max_new_tokens")
+MANIFEST = "manifest.json"
+SHARD_RE = re.compile(r"^shard-(\d{5})\.jsonl$")
+
+
+def shard_seed(seed: int, provider_id: str, shard_index: int) -> int:
+    """Seed of one shard: a function of (master seed, provider id, shard index) only.
+
+    Mixing in the provider id keeps two providers that share a model and prompt from drawing the
+    same random numbers; nothing depends on wall-clock time or on which shards ran before.
+    """
+    seq = np.random.SeedSequence([int(seed), zlib.crc32(provider_id.encode()), int(shard_index)])
+    return int(seq.generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def _check_provider(provider: dict[str, Any]) -> None:
+    missing = [k for k in PROVIDER_KEYS if k not in provider]
+    if missing:
+        raise KeyError(f"provider {provider.get('id', '?')!r}: missing key(s) {', '.join(missing)}")
+    for key in ("samples", "max_new_tokens"):
+        value = provider[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"provider {provider['id']!r}: {key!r} must be a positive integer, got {value!r}")
+    if not isinstance(provider["temperature"], (int, float)) or provider["temperature"] < 0:
+        raise ValueError(f"provider {provider['id']!r}: 'temperature' must be >= 0, got {provider['temperature']!r}")
+    get_prompt_style(provider["prompt"])
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _reasoning_tokens(engine: Engine, text: str) -> int:
+    """Tokens inside the think block: the generated text runs after the pre-filled ``<think>\\n``."""
+    end = text.find("</think>")
+    return engine.count_tokens(text if end == -1 else text[:end])
+
+
+def samples_to_records(
+    qids: list[str], samples: list[list[Sample]], engine: Engine | None = None, reasoning: bool = False
+) -> list[dict[str, Any]]:
+    """Generation records (docs/contracts.md) for ``samples[i]`` of question ``qids[i]``."""
+    records = []
+    for qid, per_question in zip(qids, samples, strict=True):
+        for k, s in enumerate(per_question):
+            records.append(
+                {
+                    "qid": qid,
+                    "sample": k,
+                    "text": s.text,
+                    "num_tokens": s.num_tokens,
+                    "reasoning_tokens": _reasoning_tokens(engine, s.text) if reasoning and engine else None,
+                    "finish_reason": s.finish_reason,
+                    "mean_logprob": s.mean_logprob,
+                }
+            )
+    return records
+
+
+def _finished_shard(path: Path, expected_rows: int) -> bool:
+    """A shard counts as finished when its file exists and holds the expected number of records."""
+    if not path.is_file():
+        return False
+    try:
+        return len(read_jsonl(path, required=GENERATION_KEYS)) == expected_rows
+    except ArtifactError:
+        return False
+
+
+def run_generation(
+    dataset_path: str | os.PathLike,
+    provider: dict[str, Any],
+    model_spec: dict[str, Any],
+    out_path: str | os.PathLike,
+    shard_dir: str | os.PathLike,
+    *,
+    seed: int,
+    shard_size: int = 4,
+    model_cache_dir: str | os.PathLike | None = None,
+    threads: int | None = None,
+    max_batch_rows: int = 64,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Generate ``provider['samples']`` answers per question of ``dataset_path`` into ``out_path``.
+
+    ``provider`` is a ``providers:`` entry and ``model_spec`` the ``models:`` entry it names
+    (docs/contracts.md); ``model_cache_dir`` holds the float32 copy of an embedded GGUF model
+    (e.g. ``results/models/<model>``). ``threads`` sets torch's thread count (outputs are
+    bit-reproducible for a fixed value), ``max_batch_rows`` caps the samples decoded together.
+    Returns a summary: shards total/skipped/generated, generated tokens, generation seconds.
+    """
+    _check_provider(provider)
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+    dataset_path, out_path, shard_dir = Path(dataset_path), Path(out_path), Path(shard_dir)
+    questions = read_dataset(dataset_path)
+    style = get_prompt_style(provider["prompt"])
+    n = provider["samples"]
+    shards = [questions[i : i + shard_size] for i in range(0, len(questions), shard_size)]
+    shard_paths = [shard_dir / f"shard-{k:05d}.jsonl" for k in range(len(shards))]
+
+    manifest = {
+        "provider": {k: provider[k] for k in PROVIDER_KEYS},
+        "model": model_spec,
+        "seed": int(seed),
+        "shard_size": shard_size,
+        "max_batch_rows": max_batch_rows,
+        "threads": threads,
+        "dataset_sha256": _file_sha256(dataset_path),
+        "n_questions": len(questions),
+    }
+    _sync_manifest(shard_dir, manifest)
+
+    pending = [k for k, (shard, path) in enumerate(zip(shards, shard_paths)) if not _finished_shard(path, len(shard) * n)]
+    summary = {"shards": len(shards), "skipped": len(shards) - len(pending), "generated": 0, "tokens": 0, "seconds": 0.0}
+    if len(pending) < len(shards):
+        log.info("%s: %d of %d shards already finished, skipping them", provider["id"], summary["skipped"], len(shards))
+    if pending:
+        model_dir = prepare_model(model_spec, model_cache_dir)
+        engine = load_engine(model_spec, model_dir, threads=threads, max_batch_rows=max_batch_rows)
+        bar = _progress_bar(len(questions), sum(len(shards[k]) for k in pending), provider["id"], progress)
+        start = time.perf_counter()
+        for k in pending:
+            shard = shards[k]
+            prompts = [engine.chat_prompt(build_messages(q["question"], style), style.assistant_prefix) for q in shard]
+            samples = engine.generate(
+                prompts,
+                n=n,
+                temperature=float(provider["temperature"]),
+                max_new_tokens=provider["max_new_tokens"],
+                seed=shard_seed(seed, provider["id"], k),
+            )
+            records = samples_to_records([q["qid"] for q in shard], samples, engine, style.reasoning)
+            atomic_write_text(shard_paths[k], dumps_jsonl(records))
+            summary["generated"] += 1
+            summary["tokens"] += sum(r["num_tokens"] for r in records)
+            if bar is not None:
+                bar.update(len(shard))
+                bar.set_postfix(tok_s=f"{summary['tokens'] / (time.perf_counter() - start):.0f}")
+        summary["seconds"] = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+        log.info(
+            "%s: generated %d shards, %d tokens in %.1f s",
+            provider["id"], summary["generated"], summary["tokens"], summary["seconds"],
+        )
+    # Merge: the shard files' bytes in shard order, so the output does not depend on run history.
+    atomic_write_text(out_path, "".join(p.read_text(encoding="utf-8") for p in shard_paths))
+    return summary
+
+
+def _sync_manifest(shard_dir: Path, manifest: dict[str, Any]) -> None:
+    """Keep shards only if they were made with exactly these settings; otherwise start the folder afresh."""
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    path = shard_dir / MANIFEST
+    old = None
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            old = None
+    # Round-trip through JSON so tuples and lists compare equal.
+    if old == json.loads(json.dumps(manifest)):
+        return
+    stale = [p for p in shard_dir.iterdir() if SHARD_RE.match(p.name)]
+    if stale:
+        log.warning("%s: settings changed since the last run; discarding %d old shards", shard_dir, len(stale))
+        for p in stale:
+            p.unlink()
+    write_json(path, manifest)
+
+
+def _progress_bar(total: int, todo: int, label: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=total - todo, desc=f"generate {label}", unit="question", dynamic_ncols=True)

@@ -1,0 +1,164 @@
+"""CPU generation with Hugging Face transformers: our own sampling loop over a KV cache.
+
+Why not ``model.generate``: we need the log-probability of every sampled token (keeping the
+full-vocabulary scores of every step took 12 GB at batch 64), pure temperature sampling with no
+top-k/top-p (the paper's setting; ``generate`` defaults to top-k 50), and one prefill per question
+shared by its ``n`` samples (the prompt is 10x longer than a short answer, so prefilling each
+sample separately would dominate the cost on CPU).
+
+Steps per batch of questions:
+1. tokenise the prompts, left-padded; prefill once, keeping only the last position's logits;
+2. repeat the KV cache, mask and logits ``n`` times (one row per sample);
+3. each step: temperature-scaled log-softmax, draw one token per row from a seeded
+   ``torch.Generator``, add its log-probability; rows that drew a stop token leave the batch
+   (their cache rows are dropped, so finished samples cost nothing);
+4. decode each row's tokens, the stop token excluded from the text but counted in ``num_tokens``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
+
+from ttcgames.generation.base import Sample
+
+__all__ = ["TransformersEngine"]
+
+
+class TransformersEngine:
+    """A causal LM loaded with transformers on the CPU (float32).
+
+    Options: ``threads`` (torch intra-op threads; results are bit-reproducible only for a fixed
+    thread count), ``max_batch_rows`` (samples decoded together; questions are grouped so that
+    questions x n stays at or under it, a single question always fits).
+    """
+
+    def __init__(
+        self, model_spec: dict[str, Any], model_dir: str, *, threads: int | None = None, max_batch_rows: int = 64
+    ) -> None:
+        if threads is not None:
+            torch.set_num_threads(int(threads))
+        if max_batch_rows < 1:
+            raise ValueError(f"max_batch_rows must be >= 1, got {max_batch_rows}")
+        self.model_spec = dict(model_spec)
+        self.max_batch_rows = int(max_batch_rows)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        self.stop_ids = self._stop_token_ids()
+
+    def _stop_token_ids(self) -> torch.Tensor:
+        ids: set[int] = set()
+        for source in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
+            if source is None:
+                continue
+            ids.update([source] if isinstance(source, int) else source)
+        if not ids:
+            raise ValueError("model has no end-of-sequence token; cannot tell when a sample stops")
+        return torch.tensor(sorted(ids))
+
+    def chat_prompt(self, messages: list[dict[str, str]], assistant_prefix: str = "") -> str:
+        """The model's chat template with the assistant turn opened (plus an optional pre-fill)."""
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return text + assistant_prefix
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def generate(
+        self, prompts: list[str], *, n: int, temperature: float, max_new_tokens: int, seed: int
+    ) -> list[list[Sample]]:
+        """``n`` samples per prompt; temperature 0 means greedy (one decode, copied ``n`` times)."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        rows_per_prompt = 1 if temperature == 0 else n
+        generator = torch.Generator().manual_seed(int(seed))
+        per_batch = max(1, self.max_batch_rows // rows_per_prompt)
+        out: list[list[Sample]] = []
+        for start in range(0, len(prompts), per_batch):
+            batch = self._generate_batch(
+                prompts[start : start + per_batch], rows_per_prompt, temperature, max_new_tokens, generator
+            )
+            out.extend(samples * (n // rows_per_prompt) for samples in batch)
+        return out
+
+    @torch.inference_mode()
+    def _generate_batch(
+        self, prompts: list[str], n: int, temperature: float, max_new_tokens: int, generator: torch.Generator
+    ) -> list[list[Sample]]:
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        mask = enc.attention_mask
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        out = self.model(
+            input_ids=enc.input_ids,
+            attention_mask=mask,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        logits = out.logits[:, -1, :]
+        next_pos = positions[:, -1] + 1
+        if n > 1:
+            cache.batch_repeat_interleave(n)
+            logits = logits.repeat_interleave(n, dim=0)
+            mask = mask.repeat_interleave(n, dim=0)
+            next_pos = next_pos.repeat_interleave(n, dim=0)
+        total = len(prompts) * n
+        rows = torch.arange(total)  # original row of each row still decoding
+        tokens = torch.full((total, max_new_tokens), -1, dtype=torch.long)
+        lengths = torch.zeros(total, dtype=torch.long)
+        logprob_sum = torch.zeros(total, dtype=torch.float64)
+        stopped = torch.zeros(total, dtype=torch.bool)
+        for step in range(max_new_tokens):
+            if temperature > 0:
+                logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+                tok = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(1)
+            else:
+                # Greedy: report log-probabilities under the untempered model distribution.
+                logp = torch.log_softmax(logits.float(), dim=-1)
+                tok = logp.argmax(dim=-1)
+            tokens[rows, step] = tok
+            lengths[rows] = step + 1
+            logprob_sum[rows] += logp.gather(1, tok[:, None]).squeeze(1).double()
+            is_stop = torch.isin(tok, self.stop_ids)
+            stopped[rows[is_stop]] = True
+            if step == max_new_tokens - 1 or bool(is_stop.all()):
+                break
+            if bool(is_stop.any()):
+                keep = (~is_stop).nonzero().squeeze(1)
+                cache.batch_select_indices(keep)
+                rows, tok, mask, next_pos = rows[keep], tok[keep], mask[keep], next_pos[keep]
+            mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+            out = self.model(
+                input_ids=tok[:, None],
+                attention_mask=mask,
+                position_ids=next_pos[:, None],
+                past_key_values=cache,
+                use_cache=True,
+            )
+            logits = out.logits[:, -1, :]
+            next_pos = next_pos + 1
+        samples: list[Sample] = []
+        for r in range(total):
+            length = int(lengths[r])
+            ids = tokens[r, :length].tolist()
+            text_ids = ids[:-1] if stopped[r] else ids
+            samples.append(
+                Sample(
+                    text=self.tokenizer.decode(text_ids, skip_special_tokens=True),
+                    num_tokens=length,
+                    finish_reason="stop" if stopped[r] else "length",
+                    mean_logprob=float(logprob_sum[r] / length),
+                )
+            )
+        return [samples[i * n : (i + 1) * n] for i in range(len(prompts))]

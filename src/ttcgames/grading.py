@@ -1,0 +1,181 @@
+"""Grading: extract each sample's final answer, compare it with the gold answer, write the grades CSV.
+
+Extract, compare and grade are separate steps. Extraction settings are small frozen dataclasses
+registered by grading ``kind``; a sample with no extractable answer gets ``None`` (written as an
+empty ``answer`` with ``valid=false``), never an exception.
+
+Numeric extraction tries, in order (the first that finds a number wins):
+1. ``boxed``: the last ``\\boxed{...}`` (the paper's prompt asks for it); the last number inside;
+2. ``answer_phrase``: the number right after the last "answer is" / "answer: " / "answer ... is";
+3. ``last_equals``: the number right after the last ``=`` (the tiny model often writes "6 + 9 = 15 ...");
+4. ``last_number``: the last number anywhere (lm-eval's "flexible extract").
+Numbers may carry thousands separators ("1,234"), a leading ``$`` and a trailing period; they are
+compared as exact decimals, so "12", "12.0" and "12." all equal gold "12".
+A later issue adds math-verify (symbolic answers) and GPQA letters as further kinds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ttcgames.jsonl import ArtifactError, read_jsonl, write_csv
+
+__all__ = [
+    "NumericExtraction",
+    "EXTRACTIONS",
+    "extract_answer",
+    "normalize_number",
+    "answers_match",
+    "grade_records",
+    "grade_file",
+    "GRADE_COLUMNS",
+]
+
+GRADE_COLUMNS = ("qid", "sample", "answer", "valid", "correct")
+
+# A number: optional sign (not a minus between two operands, "12-5"), digits with optional
+# thousands groups, optional decimals.
+_NUMBER = r"(?<![\w)])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w)])-?\d+(?:\.\d+)?|(?<![\w)])-?\.\d+"
+NUMBER_RE = re.compile(_NUMBER)
+_PREFIX = r"\s*\**\s*\$?\s*"  # tolerate markdown bold and a dollar sign before the number
+ANSWER_PHRASE_RE = re.compile(r"answer\b[^\n\d=]{0,40}?(?:\bis\b|:|=)" + _PREFIX + "(" + _NUMBER + ")", re.IGNORECASE)
+EQUALS_RE = re.compile(r"=" + _PREFIX + "(" + _NUMBER + ")")
+
+
+@dataclass(frozen=True)
+class NumericExtraction:
+    """Settings for extracting a numeric final answer; ``strategies`` run in order until one finds a number."""
+
+    strategies: tuple[str, ...] = ("boxed", "answer_phrase", "last_equals", "last_number")
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.strategies if s not in _STRATEGIES]
+        if unknown or not self.strategies:
+            raise ValueError(f"unknown or empty extraction strategies {unknown}; known: {', '.join(_STRATEGIES)}")
+
+
+def normalize_number(text: str) -> str | None:
+    """Canonical form of a number ("1,234" -> "1234", "12.0" -> "12", "$5." -> "5"); None if not a number."""
+    cleaned = text.strip().replace(",", "").replace("$", "").rstrip(".").strip()
+    if not re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)", cleaned):
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def _last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` with balanced braces, or None."""
+    start = text.rfind("\\boxed{")
+    while start != -1:
+        depth, i = 0, start + len("\\boxed")
+        for j in range(i, len(text)):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[i + 1 : j]
+        start = text.rfind("\\boxed{", 0, start)  # unclosed (truncated): try an earlier one
+    return None
+
+
+def _from_boxed(text: str) -> str | None:
+    content = _last_boxed(text)
+    if content is None:
+        return None
+    numbers = NUMBER_RE.findall(content)
+    return numbers[-1] if numbers else None
+
+
+def _from_answer_phrase(text: str) -> str | None:
+    matches = ANSWER_PHRASE_RE.findall(text)
+    return matches[-1] if matches else None
+
+
+def _from_last_equals(text: str) -> str | None:
+    matches = EQUALS_RE.findall(text)
+    return matches[-1] if matches else None
+
+
+def _from_last_number(text: str) -> str | None:
+    numbers = NUMBER_RE.findall(text)
+    return numbers[-1] if numbers else None
+
+
+_STRATEGIES = {
+    "boxed": _from_boxed,
+    "answer_phrase": _from_answer_phrase,
+    "last_equals": _from_last_equals,
+    "last_number": _from_last_number,
+}
+
+EXTRACTIONS: dict[str, NumericExtraction] = {"numeric": NumericExtraction()}
+
+
+def extract_answer(text: str, config: NumericExtraction = EXTRACTIONS["numeric"]) -> str | None:
+    """The sample's final answer in canonical form, or None (the invalid marker) when there is none."""
+    for name in config.strategies:
+        raw = _STRATEGIES[name](text)
+        if raw is not None:
+            value = normalize_number(raw)
+            if value is not None:
+                return value
+    return None
+
+
+def answers_match(predicted: str | None, gold: str) -> bool:
+    """True when the extracted answer equals the gold answer (as exact numbers when gold is numeric)."""
+    if predicted is None:
+        return False
+    gold_number = normalize_number(gold)
+    if gold_number is not None:
+        return predicted == gold_number
+    return predicted.strip().lower() == gold.strip().lower()
+
+
+def grade_records(
+    generations: list[dict[str, Any]], questions: list[dict[str, Any]], config: NumericExtraction, where: str = ""
+) -> list[dict[str, Any]]:
+    """One grade row per generation record, in the generation file's order."""
+    gold = {q["qid"]: q["answer"] for q in questions}
+    rows = []
+    for i, rec in enumerate(generations, start=1):
+        if rec["qid"] not in gold:
+            raise ArtifactError(f"{where}:{i}: qid {rec['qid']!r} is not in the dataset")
+        answer = extract_answer(rec["text"], config)
+        rows.append(
+            {
+                "qid": rec["qid"],
+                "sample": rec["sample"],
+                "answer": answer or "",
+                "valid": answer is not None,
+                "correct": answers_match(answer, gold[rec["qid"]]),
+            }
+        )
+    return rows
+
+
+def grade_file(
+    gen_path: str | os.PathLike, data_path: str | os.PathLike, out_path: str | os.PathLike, kind: str = "numeric"
+) -> Path:
+    """Grade ``results/generations/{dataset}/{provider}.jsonl`` against ``results/data/{dataset}.jsonl``.
+
+    Writes ``results/grades/{dataset}/{provider}.csv`` with columns ``qid,sample,answer,valid,correct``
+    (``valid``/``correct`` as ``true``/``false``). ``kind`` picks the extraction settings (``EXTRACTIONS``).
+    """
+    if kind not in EXTRACTIONS:
+        raise ValueError(f"unknown grading kind {kind!r}; known: {', '.join(sorted(EXTRACTIONS))}")
+    generations = read_jsonl(gen_path, required=("qid", "sample", "text"))
+    questions = read_jsonl(data_path, required=("qid", "answer"))
+    rows = grade_records(generations, questions, EXTRACTIONS[kind], where=str(gen_path))
+    return write_csv(out_path, rows, GRADE_COLUMNS)
