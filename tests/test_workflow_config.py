@@ -1,0 +1,182 @@
+"""ttcgames.config: schema defaults, validation messages naming the key, and the rule table."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+pytest.importorskip("jsonschema")
+
+from ttcgames import config as ttc  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+@pytest.fixture()
+def cfg() -> dict:
+    return ttc.load_yaml(ROOT / "config" / "config.yaml")
+
+
+def _error(config: dict) -> str:
+    with pytest.raises(ttc.ConfigError) as info:
+        ttc.validate_config(config, SCHEMA, source="test.yaml")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "ci.yaml"])
+def test_shipped_configs_validate(name):
+    config = ttc.load_config(ROOT / "config" / name, SCHEMA)
+    assert ttc.combos(config)
+
+
+def test_schema_declares_draft_2020_12():
+    schema = ttc.load_schema(SCHEMA)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def _walk(schema: dict, root: dict, where: str):
+    schema = ttc._resolve(schema, root)
+    required = set(schema.get("required", []))
+    for key, sub in schema.get("properties", {}).items():
+        sub_r = ttc._resolve(sub, root)
+        yield f"{where}.{key}", sub_r, key in required
+        yield from _walk(sub, root, f"{where}.{key}")
+    if isinstance(schema.get("items"), dict):
+        yield from _walk(schema["items"], root, f"{where}[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        yield from _walk(schema["additionalProperties"], root, f"{where}.*")
+
+
+def test_every_schema_key_has_description_and_default_unless_required():
+    schema = ttc.load_schema(SCHEMA)
+    missing = []
+    for where, sub, required in _walk(schema, schema, "config"):
+        if "description" not in sub:
+            missing.append(f"{where}: description")
+        # Required keys (ids, a provider's model, problem operands) have no sensible default.
+        if "default" not in sub and not required:
+            missing.append(f"{where}: default")
+    assert not missing, missing
+
+
+def test_every_config_key_is_commented():
+    for name in ("config.yaml", "ci.yaml"):
+        for i, line in enumerate((ROOT / "config" / name).read_text().splitlines(), 1):
+            if re.match(r"^\s*(- )?[a-z_0-9-]+:", line):
+                assert "#" in line, f"config/{name}:{i}: key without a comment: {line.strip()}"
+
+
+def test_defaults_are_filled_recursively(cfg):
+    del cfg["market"]
+    del cfg["games"]["sweep"]["num"]
+    del cfg["providers"][0]["temperature"]
+    ttc.validate_config(cfg, SCHEMA)
+    assert cfg["market"] == {"baseline": 0.1, "margin": 0.25, "v0": 0.0}
+    assert cfg["games"]["sweep"]["num"] == 100
+    assert cfg["providers"][0]["temperature"] == pytest.approx(0.7)
+
+
+def test_negative_margin_names_the_key(cfg):
+    cfg["market"]["margin"] = -0.1
+    assert "test.yaml: market.margin: -0.1 is less than the minimum of 0" in _error(cfg)
+
+
+def test_unknown_method_names_the_key(cfg):
+    cfg["methods"] = ["majority", "beam-search"]
+    assert "methods[1]: 'beam-search' is not one of" in _error(cfg)
+
+
+def test_missing_model_names_the_provider(cfg):
+    cfg["providers"][2]["model"] = "qwen25-7b"
+    assert "providers[2].model: 'qwen25-7b' is not a key of models" in _error(cfg)
+
+
+def test_missing_required_key_is_named(cfg):
+    del cfg["providers"][1]["model"]
+    assert "providers[1].model: required key is missing" in _error(cfg)
+
+
+def test_duplicate_ids_are_named(cfg):
+    cfg["providers"].append(copy.deepcopy(cfg["providers"][0]))
+    msg = _error(cfg)
+    assert f"providers[{len(cfg['providers']) - 1}].id: duplicate id" in msg
+
+
+def test_theta_grid_exceeding_samples_is_named(cfg):
+    cfg["curves"]["thetas"] = [1, 2, 4, 64]
+    msg = _error(cfg)
+    assert "providers[0].samples" in msg and "curves.thetas" in msg
+
+
+@pytest.mark.parametrize("bad", ["Qwen2.5-7b", "a_b", "x/y", "-lead"])
+def test_ids_must_be_slugs(cfg, bad):
+    cfg["providers"][0]["id"] = bad
+    assert "providers[0].id" in _error(cfg)
+
+
+def test_unknown_key_is_rejected(cfg):
+    cfg["market"]["marg1n"] = 0.3
+    assert "market: Additional properties are not allowed ('marg1n'" in _error(cfg)
+
+
+@pytest.mark.parametrize("beta", [0, -5, "infinity"])
+def test_bad_betas_are_rejected(cfg, beta):
+    cfg["games"]["betas"] = [beta, 1000]
+    assert "games.betas[0]" in _error(cfg)
+
+
+def test_figure_beta_must_be_solved(cfg):
+    cfg["games"]["figure_beta"] = 500
+    assert "games.figure_beta: 500 is not one of games.betas" in _error(cfg)
+
+
+def test_unknown_prompt_and_dataset_kind(cfg):
+    cfg["providers"][0]["prompt"] = "no-such-style"
+    cfg["datasets"][0]["kind"] = "no-such-kind"
+    msg = _error(cfg)
+    assert "providers[0].prompt" in msg and "datasets[0].kind" in msg
+
+
+def test_table_methods_must_be_run(cfg):
+    cfg["methods"] = ["majority"]
+    cfg["tables"]["methods"] = ["bon"]
+    assert "tables.methods[0]" in _error(cfg)
+
+
+def test_combos_and_engines(cfg):
+    ttc.validate_config(cfg, SCHEMA)
+    n = len(cfg["datasets"]) * len(cfg["providers"]) * len(cfg["methods"])
+    assert len(ttc.combos(cfg)) == n
+    assert ttc.providers_by_engine(cfg, "transformers") == ttc.provider_ids(cfg)
+    assert ttc.providers_by_engine(cfg, "vllm") == []
+
+
+def test_wildcard_regex_matches_exactly_the_ids():
+    rx = re.compile(ttc.wildcard_regex(["smol", "smol-t07"]))
+    assert rx.fullmatch("smol") and rx.fullmatch("smol-t07")
+    assert not rx.fullmatch("smol-t0") and not rx.fullmatch("other")
+    assert not re.compile(ttc.wildcard_regex([])).fullmatch("")
+
+
+@pytest.mark.parametrize("beta,label", [(1000, "1000"), (1e5, "100000"), (0.5, "0.5"), ("inf", "inf")])
+def test_beta_label(beta, label):
+    assert ttc.beta_label(beta) == label
+
+
+def test_all_equilibria_only_when_small(cfg):
+    ttc.validate_config(cfg, SCHEMA)
+    cfg["games"]["all_equilibria_max_profiles"] = 0
+    assert not ttc.all_equilibria_enabled(cfg)
+    k, n = len(cfg["curves"]["thetas"]), len(cfg["providers"])
+    cfg["games"]["all_equilibria_max_profiles"] = k**n
+    assert ttc.all_equilibria_enabled(cfg)
+
+
+def test_load_config_reports_missing_file(tmp_path):
+    with pytest.raises(ttc.ConfigError, match="nope.yaml: file not found"):
+        ttc.load_config(tmp_path / "nope.yaml", SCHEMA)
