@@ -79,8 +79,8 @@ def auction_outcome(market: Market, bids: Bids) -> AuctionOutcome:
     runner = int(order[1]) if n > 1 else None
     second = max(float(offered[runner]), market.v0) if runner is not None else market.v0
     payment = float(quality[top]) - second
-    utilities[top] = payment - float(market.cost[top, levels[top]])
     welfare = float(market.contribution[top, levels[top]])
+    utilities[top] = welfare - second  # = P - c_winner, written so that a tie gives exactly 0
     return AuctionOutcome(top, runner, offered, payment, second, utilities, welfare, bids)
 
 

@@ -3,10 +3,10 @@
 Bounded rationality. With softmax shares, Eq. 5 is a ratio of two sums that separate over providers:
 
     W(theta) = (V0 b_0 + sum_i W_i(theta_i) b_i(theta_i)) / (b_0 + sum_i b_i(theta_i)),
-    b_i(theta) = e^{beta V_i(theta) - M},  b_0 = e^{beta V0 - M},
+    b_i(theta) = e^{beta V_i(theta)},  b_0 = e^{beta V0}.
 
-for any shift M (we use the largest beta*V, so nothing overflows). Maximising it is a fractional
-program, solved exactly by Dinkelbach's method:
+Maximising it is a fractional program, solved exactly by Dinkelbach's method (in log space, see
+:func:`_dinkelbach`):
 
 1. Start from the profile of each provider's highest-value level (its denominator is at least 1).
 2. lambda = W(theta_k).
@@ -47,29 +47,54 @@ class Optimum:
     iterations: int = 0
 
 
-def _dinkelbach(market: Market, beta: float, max_iter: int = 200) -> Optimum:
+def _log_sum_exp(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return -np.inf
+    m = x.max()
+    return float(m + np.log(np.exp(x - m).sum()))
+
+
+def _dinkelbach(market: Market, beta: float, max_iter: int = 500) -> Optimum:
+    """Dinkelbach's method with every term kept in log space.
+
+    The weights e^{beta V} span thousands of orders of magnitude at large beta, so no common shift
+    keeps all of them representable. Each term b_i(k) (W_i(k) - lambda) is therefore handled as a
+    sign and a log-magnitude, beta V_i(k) + log|W_i(k) - lambda|: a provider's best term is its largest
+    positive one if it has any, else its smallest negative one, and the sign of F(lambda) is decided
+    by comparing the log-sum-exp of the positive and of the negative parts.
+    """
     mask = market.mask
     z = np.where(mask, beta * market.value, -np.inf)
-    z0 = beta * market.v0
-    shift = max(float(z[mask].max()), z0)
-    b = np.exp(z - shift)  # 0 on padding
-    b0 = np.exp(z0 - shift)
-    w = np.where(mask, market.contribution, 0.0)
-    rows = np.arange(market.n_providers)
+    w = np.where(mask, market.contribution, np.nan)
+    z0, v0 = beta * market.v0, market.v0
     profile = np.argmax(np.where(mask, market.value, -np.inf), axis=1)
     lam = float(social_welfare(market, profile, beta))
     for it in range(1, max_iter + 1):
-        gain = np.where(mask, b * (w - lam), -np.inf)
-        nxt = np.argmax(gain, axis=1)
-        f_next = gain[rows, nxt].sum() + b0 * (market.v0 - lam)
-        # F(lambda) = max N - lambda D >= 0 always (theta_k attains 0). Stop when it is 0 up to the
-        # rounding of the terms that make it up.
-        scale = (np.abs(b * w).max() + abs(lam) * b.max() + b0 * (abs(market.v0) + abs(lam)))
-        if f_next <= 1e-13 * scale:
+        diff = w - lam
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logmag = z + np.log(np.abs(diff))
+        pos = mask & (diff > 0)
+        has_pos = pos.any(axis=1)
+        best_pos = np.argmax(np.where(pos, logmag, -np.inf), axis=1)
+        best_neg = np.argmin(np.where(mask & ~pos, logmag, np.inf), axis=1)
+        nxt = np.where(has_pos, best_pos, best_neg)
+        rows = np.arange(market.n_providers)
+        chosen = logmag[rows, nxt]
+        pos_terms = list(chosen[has_pos])
+        neg_terms = list(chosen[~has_pos])
+        if v0 > lam:
+            pos_terms.append(z0 + np.log(v0 - lam))
+        elif v0 < lam:
+            neg_terms.append(z0 + np.log(lam - v0))
+        log_pos, log_neg = _log_sum_exp(np.array(pos_terms)), _log_sum_exp(np.array(neg_terms))
+        # F(lambda) = max_theta N - lambda D >= 0, with 0 attained at the current profile. It is positive
+        # (an improving profile exists) iff the positive part outweighs the negative one.
+        if not log_pos > log_neg + 1e-12:
             return Optimum(welfare=lam, profile=profile, iterations=it)
         new_lam = float(social_welfare(market, nxt, beta))
         if new_lam <= lam:
-            # Rounding makes no further progress possible: lam is optimal to machine precision.
+            # Rounding allows no further progress: lam is optimal to machine precision.
             return Optimum(welfare=lam, profile=profile, iterations=it)
         profile, lam = nxt, new_lam
     raise RuntimeError("Dinkelbach's method did not converge; please report this market")

@@ -49,8 +49,9 @@ def log_market_shares(values: np.ndarray, beta: float, v0: float = 0.0) -> np.nd
     if is_perfect(beta):
         raise ValueError("log shares are only defined for finite beta; use market_shares")
     z = beta * _with_abstention(values, v0)
-    zmax = z.max(axis=-1, keepdims=True)
-    return z - (zmax + np.log(np.exp(z - zmax).sum(axis=-1, keepdims=True)))
+    # Shift first: subtracting the huge zmax from z before anything else keeps full precision.
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def market_shares(values: np.ndarray, beta: float, v0: float = 0.0) -> np.ndarray:
