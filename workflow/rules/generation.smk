@@ -1,11 +1,29 @@
 # Stage 2: n samples per question for each provider (results/generations/{dataset}/{provider}.jsonl).
 # Two rules write the same path; the provider wildcard picks the one matching the model's engine:
 # transformers runs on CPU threads, vllm requests a GPU (cap with --resources gpu=N).
+# Shards (the resume state) live next to the output in {provider}.shards/ and survive a failed job.
+
+
+rule prepare_model:
+    output:
+        directory(model_dir("{model}")),
+    log:
+        log_path("prepare_model", "{model}"),
+    conda:
+        "../../envs/generation-cpu.yaml"
+    params:
+        model=lambda wildcards: config["models"][wildcards.model],
+    threads: 1
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/prepare_model.py"
 
 
 rule generate:
     input:
         data=data_path("{dataset}"),
+        model=model_input,
     output:
         jsonl=generations_path("{dataset}", "{provider}"),
     wildcard_constraints:
@@ -19,6 +37,8 @@ rule generate:
     params:
         provider=provider_cfg,
         model=model_cfg,
+        model_cache=lambda wildcards: model_dir(ttc.provider(config, wildcards.provider)["model"]),
+        shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
         generation=config["generation"],
         seed=config["seed"],
     threads: config["generation"]["threads"]
@@ -31,6 +51,7 @@ rule generate:
 rule generate_vllm:
     input:
         data=data_path("{dataset}"),
+        model=model_input,
     output:
         jsonl=generations_path("{dataset}", "{provider}"),
     wildcard_constraints:
@@ -44,6 +65,8 @@ rule generate_vllm:
     params:
         provider=provider_cfg,
         model=model_cfg,
+        model_cache=lambda wildcards: model_dir(ttc.provider(config, wildcards.provider)["model"]),
+        shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
         generation=config["generation"],
         seed=config["seed"],
     threads: 4
