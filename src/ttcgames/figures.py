@@ -1,0 +1,493 @@
+"""Figures of the paper's experiments (Section 5), drawn from the workflow's tidy artifacts.
+
+- ``figure_values``: Figure 1, user value V_i(theta) = q_i(theta) - p_i(theta) (Eq. 3) per provider.
+- ``figure_dynamics``: Figure 2, better-response dynamics (Section 3): compute levels theta^t per
+  provider with the inefficiency max_theta W(theta) / W(theta^t) on a twin axis (upper panel) and
+  market shares (Table 1, bounded rationality) as a stacked area (lower panel).
+- ``figure_curves``: accuracy and generated tokens vs theta with bootstrap bands (Appendix D.1).
+- ``figure_inefficiency``: price of anarchy (Eq. 9) of the reached equilibrium vs beta.
+
+Every top-level function takes plain paths and writes each output path in the format its suffix
+names (PNG at 150 dpi, PDF), atomically. Provider colours come from ``provider_colors``: a
+provider's colour depends only on its position in the (sorted, or given) list of all providers,
+so the same provider has the same colour in every figure.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+
+from .tables import METHOD_LABELS  # noqa: E402
+
+__all__ = [
+    "FigureInputError",
+    "METHOD_LABELS",
+    "provider_colors",
+    "save_figure",
+    "plot_values",
+    "plot_dynamics",
+    "plot_curves",
+    "plot_inefficiency",
+    "figure_values",
+    "figure_dynamics",
+    "figure_curves",
+    "figure_inefficiency",
+]
+
+DPI = 150
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
+_STYLE = {
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "pdf.fonttype": 42,
+}
+TRAJECTORY_REQUIRED = ("beta", "t", "provider", "theta", "level", "share", "inefficiency")
+SWEEP_REQUIRED = ("beta", "price_of_anarchy")
+CURVE_REQUIRED = ("provider", "theta", "accuracy", "accuracy_lo", "accuracy_hi", "tokens", "tokens_lo", "tokens_hi")
+
+
+class FigureInputError(ValueError):
+    """Invalid figure input; the message names the file and column."""
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+def provider_colors(providers: Sequence[str], order: Sequence[str] | None = None) -> dict[str, tuple]:
+    """Colour per provider, fixed by its index in ``order`` (default: ``sorted(providers)``).
+
+    Pass the config's full provider list as ``order`` to keep colours identical across figures
+    that show different subsets. tab10 up to 10 providers, tab20 up to 20, then evenly spaced hues.
+    """
+    order = list(order) if order is not None else sorted(set(providers))
+    unknown = [p for p in providers if p not in order]
+    order += sorted(set(unknown))
+    n = len(order)
+    if n <= 10:
+        palette = [plt.get_cmap("tab10")(i) for i in range(n)]
+    elif n <= 20:
+        palette = [plt.get_cmap("tab20")(i) for i in range(n)]
+    else:
+        palette = [plt.get_cmap("hsv")(i / n) for i in range(n)]
+    return {p: palette[order.index(p)] for p in providers}
+
+
+def _marker(provider: str, order: Sequence[str]) -> str:
+    return _MARKERS[list(order).index(provider) % len(_MARKERS)]
+
+
+def save_figure(fig: plt.Figure, outputs: Sequence[str | os.PathLike] | str | os.PathLike) -> list[Path]:
+    """Save ``fig`` to every path in ``outputs`` (format from the suffix: png at 150 dpi, pdf, svg)
+    atomically, then close it. Metadata dates are dropped so reruns give identical files."""
+    if isinstance(outputs, (str, os.PathLike)):
+        outputs = [outputs]
+    written = []
+    for out in outputs:
+        path = Path(out)
+        fmt = path.suffix.lstrip(".").lower()
+        if fmt not in ("png", "pdf", "svg"):
+            plt.close(fig)
+            raise ValueError(f"cannot save a figure as {path} (use .png, .pdf or .svg)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        metadata = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None}, "svg": {"Date": None}}[fmt]
+        try:
+            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight", metadata=metadata)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        written.append(path)
+    plt.close(fig)
+    return written
+
+
+def _theta_axis(ax: plt.Axes, thetas: np.ndarray) -> None:
+    """Log2 axis with the thetas as ticks when they span a factor of 4 or more; linear otherwise."""
+    th = np.unique(np.asarray(thetas, dtype=float))
+    th = th[np.isfinite(th)]
+    if th.size and th.min() > 0 and th.max() / th.min() >= 4:
+        ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(th))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+
+
+def _read_csv(path: str | os.PathLike, required: Sequence[str]) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise FigureInputError(f"missing input file {path}")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise FigureInputError(f"{path}: empty file") from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise FigureInputError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
+    if frame.empty:
+        raise FigureInputError(f"{path}: no rows")
+    return frame
+
+
+def _legend_right(fig: plt.Figure, handles, labels, title: str | None = None) -> None:
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), title=title)
+
+
+# --------------------------------------------------------------------------------------------
+# Figure 1: user values
+# --------------------------------------------------------------------------------------------
+
+
+def plot_values(
+    market,
+    *,
+    scale: float = 1e3,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+) -> plt.Figure:
+    """Figure 1: user value V_i(theta) = q - p (Eq. 3) vs theta, one line per provider, in dollars
+    times ``scale`` (1e3: $ x 1e-3). ``market`` has the ``ttcgames.market.Market`` attributes
+    ``providers``, ``thetas`` and ``value`` (N x K, NaN padded) and optionally ``v0``. Each
+    provider's best level (V_i^*, Eq. 8) is ringed."""
+    providers = list(market.providers)
+    order = list(order) if order is not None else sorted(providers)
+    colors = provider_colors(providers, order)
+    value = np.asarray(market.value, dtype=float)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        all_thetas = []
+        for i, name in enumerate(providers):
+            th = np.asarray(market.thetas[i], dtype=float)
+            v = value[i, : th.size] * scale
+            all_thetas.append(th)
+            ax.plot(th, v, color=colors[name], marker=_marker(name, order), markersize=4, linewidth=1.5, label=name)
+            best = int(np.nanargmax(v))
+            ax.scatter([th[best]], [v[best]], s=70, facecolors="none", edgecolors=colors[name], linewidths=1.2, zorder=3)
+        v0 = float(getattr(market, "v0", 0.0))
+        ax.axhline(v0 * scale, color="0.4", linewidth=0.8, linestyle=":", label=r"abstention $V_0$")
+        _theta_axis(ax, np.concatenate(all_thetas))
+        ax.set_xlabel(r"test-time compute $\theta$")
+        unit = _unit_label(scale)
+        ax.set_ylabel(rf"user value $V_i(\theta) = q_i - p_i$ ({unit})")
+        if title:
+            ax.set_title(title)
+        handles, labels = ax.get_legend_handles_labels()
+        _legend_right(fig, handles, labels, title="provider")
+        fig.tight_layout()
+    return fig
+
+
+def _unit_label(scale: float) -> str:
+    if scale == 1:
+        return "$"
+    exp = math.log10(scale)
+    if abs(exp - round(exp)) < 1e-9:
+        return rf"\$ $\times 10^{{{-int(round(exp))}}}$"
+    return rf"\$ / {scale:g}"
+
+
+def figure_values(
+    market_csv: str | os.PathLike,
+    outputs: Sequence[str | os.PathLike],
+    *,
+    alpha: float,
+    baseline: float = 0.1,
+    margin: float = 0.25,
+    v0: float = 0.0,
+    scale: float = 1e3,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+) -> list[Path]:
+    """Workflow stage: Figure 1 from a market CSV; q and p come from ``ttcgames.market``."""
+    from .market import read_market_csv
+
+    market = read_market_csv(market_csv, alpha=alpha, baseline=baseline, margin=margin, v0=v0)
+    return save_figure(plot_values(market, scale=scale, title=title, order=order), outputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Figure 2: dynamics
+# --------------------------------------------------------------------------------------------
+
+
+def _select_beta(frame: pd.DataFrame, beta: float | str | None, source: str) -> tuple[pd.DataFrame, float]:
+    betas = pd.to_numeric(frame["beta"].astype(str), errors="coerce")
+    if betas.isna().any():
+        line = int(np.flatnonzero(betas.isna().to_numpy())[0]) + 2
+        raise FigureInputError(f"{source}, line {line}: column 'beta' is not a number: {frame['beta'].iloc[line - 2]!r}")
+    available = sorted(betas.unique())
+    if beta is None:
+        if len(available) != 1:
+            raise FigureInputError(f"{source}: several betas {available}; choose one")
+        target = available[0]
+    else:
+        target = float(beta)
+    hit = np.isclose(betas, target, rtol=1e-9, atol=0) | (np.isinf(betas) & np.isinf(target))
+    if not hit.any():
+        raise FigureInputError(f"{source}: no rows for beta = {target:g}; available: {available}")
+    return frame[hit.to_numpy()].copy(), target
+
+
+def plot_dynamics(
+    trajectory: pd.DataFrame,
+    *,
+    beta: float | str | None = None,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+    source: str = "trajectory",
+) -> plt.Figure:
+    """Figure 2 for one beta from the long trajectory table (one row per (beta, t, provider)).
+
+    Upper panel: each provider's compute level theta^t (steps; providers are offset slightly so
+    overlapping lines stay visible) and, on a twin axis, the inefficiency max W / W(theta^t)
+    (dashed black). Lower panel: market shares as a stacked area, abstention in grey on top.
+    """
+    missing = [c for c in TRAJECTORY_REQUIRED if c not in trajectory.columns]
+    if missing:
+        raise FigureInputError(f"{source}: missing column(s) {missing}")
+    frame, beta_value = _select_beta(trajectory, beta, source)
+    providers = list(pd.unique(frame["provider"]))
+    order = list(order) if order is not None else sorted(providers)
+    colors = provider_colors(providers, order)
+    ts = np.sort(frame["t"].unique())
+    level = frame.pivot_table(index="t", columns="provider", values="level", aggfunc="first").reindex(ts)[providers]
+    share = frame.pivot_table(index="t", columns="provider", values="share", aggfunc="first").reindex(ts)[providers]
+    ineff = frame.groupby("t")["inefficiency"].first().reindex(ts)
+    if level.isna().any().any() or share.isna().any().any():
+        raise FigureInputError(f"{source}: some (t, provider) rows are missing for beta = {beta_value:g}")
+    grids = frame.groupby("provider")[["level", "theta"]].apply(
+        lambda g: tuple(sorted(set(zip(g["level"].astype(int), g["theta"].astype(float)))))
+    )
+    level_theta = {}
+    common = True
+    for pairs in grids:
+        for lv, th in pairs:
+            if level_theta.setdefault(lv, th) != th:
+                common = False
+
+    with plt.rc_context(_STYLE):
+        fig, (ax_top, ax_bot) = plt.subplots(
+            2, 1, figsize=(7.0, 5.6), sharex=True, gridspec_kw={"height_ratios": [1.25, 1.0]}
+        )
+        n = len(providers)
+        offsets = (np.arange(n) - (n - 1) / 2) * (0.3 / max(n - 1, 1))
+        for j, name in enumerate(providers):
+            ax_top.step(ts, level[name].to_numpy() + offsets[j], where="post", color=colors[name], linewidth=1.6, label=name)
+        levels_seen = sorted(level_theta)
+        ax_top.set_yticks(levels_seen)
+        if common:
+            ax_top.set_yticklabels([f"{level_theta[lv]:g}" for lv in levels_seen])
+            ax_top.set_ylabel(r"compute level $\theta_i^t$")
+        else:
+            ax_top.set_ylabel(r"compute level index of $\theta_i^t$")
+        ax_top.set_ylim(min(levels_seen) - 0.4, max(levels_seen) + 0.4)
+        twin = ax_top.twinx()
+        twin.plot(ts, ineff.to_numpy(), color="black", linestyle="--", linewidth=1.4, label=r"inefficiency $\max W / W(\theta^t)$")
+        twin.set_ylabel(r"inefficiency $\max_\theta W(\theta) / W(\theta^t)$")
+        twin.spines["right"].set_visible(True)
+        twin.grid(False)
+        lo = min(1.0, float(np.nanmin(ineff)))
+        hi = float(np.nanmax(ineff))
+        pad = max(0.02 * (hi - lo), 0.005)
+        twin.set_ylim(lo - pad, hi + pad)
+
+        stack = [share[name].to_numpy() for name in providers]
+        abstain = np.clip(1.0 - np.sum(stack, axis=0), 0.0, 1.0)
+        ax_bot.stackplot(
+            ts,
+            *stack,
+            abstain,
+            colors=[colors[p] for p in providers] + ["0.85"],
+            labels=providers + ["abstention"],
+            step="post",
+            linewidth=0,
+        )
+        ax_bot.set_ylim(0, 1)
+        ax_bot.set_xlim(ts.min(), ts.max() if ts.max() > ts.min() else ts.min() + 1)
+        ax_bot.set_ylabel(r"market share $s_i$")
+        ax_bot.set_xlabel("better-response step $t$")
+        ax_bot.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{100 * y:.0f}%"))
+        # Last step at which any provider changed level: the dynamics reached the equilibrium.
+        changed = np.flatnonzero((level.diff().abs().sum(axis=1) > 0).to_numpy())
+        t_eq = ts[changed[-1]] if changed.size else ts[0]
+        for ax in (ax_top, ax_bot):
+            ax.axvline(t_eq, color="0.3", linestyle=":", linewidth=1.0)
+        beta_text = r"$\beta = \infty$" if math.isinf(beta_value) else rf"$\beta = {beta_value:g}$"
+        head = f"{beta_text}, equilibrium reached at $t = {t_eq:g}$ (dotted)"
+        ax_top.set_title(f"{title}: {head}" if title else head)
+        handles, labels = ax_top.get_legend_handles_labels()
+        th, tl = twin.get_legend_handles_labels()
+        sh, sl = ax_bot.get_legend_handles_labels()
+        handles += th + [sh[-1]]
+        labels += tl + [sl[-1]]
+        fig.tight_layout()
+        _legend_right(fig, handles, labels)
+    return fig
+
+
+def figure_dynamics(
+    trajectory_csv: str | os.PathLike,
+    outputs: Sequence[str | os.PathLike],
+    *,
+    beta: float | str | None = 1000,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+) -> list[Path]:
+    """Workflow stage: Figure 2 from ``ttcgames game ... --trajectory OUT.csv``."""
+    frame = _read_csv(trajectory_csv, TRAJECTORY_REQUIRED)
+    fig = plot_dynamics(frame, beta=beta, title=title, order=order, source=str(trajectory_csv))
+    return save_figure(fig, outputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Accuracy and tokens vs theta
+# --------------------------------------------------------------------------------------------
+
+
+def plot_curves(
+    curves: pd.DataFrame,
+    *,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+) -> plt.Figure:
+    """Accuracy (%) and mean generated tokens per query vs theta, one line per provider, with the
+    bootstrap bands ``*_lo``/``*_hi`` shaded (Appendix D.1)."""
+    missing = [c for c in CURVE_REQUIRED if c not in curves.columns]
+    if missing:
+        raise FigureInputError(f"curves: missing column(s) {missing}")
+    providers = list(pd.unique(curves["provider"]))
+    order = list(order) if order is not None else sorted(providers)
+    colors = provider_colors(providers, order)
+    with plt.rc_context(_STYLE):
+        fig, (ax_acc, ax_tok) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+        for name in providers:
+            c = curves[curves["provider"] == name].sort_values("theta")
+            th = c["theta"].to_numpy(dtype=float)
+            kw = dict(color=colors[name], marker=_marker(name, order), markersize=3.5, linewidth=1.4)
+            ax_acc.plot(th, 100 * c["accuracy"], label=name, **kw)
+            ax_acc.fill_between(th, 100 * c["accuracy_lo"], 100 * c["accuracy_hi"], color=colors[name], alpha=0.12, linewidth=0)
+            ax_tok.plot(th, c["tokens"], **kw)
+            ax_tok.fill_between(th, c["tokens_lo"], c["tokens_hi"], color=colors[name], alpha=0.12, linewidth=0)
+        for ax in (ax_acc, ax_tok):
+            _theta_axis(ax, curves["theta"].to_numpy(dtype=float))
+            ax.set_xlabel(r"test-time compute $\theta$")
+        ax_acc.set_ylabel("accuracy (%)")
+        ax_acc.set_title("accuracy (95% bootstrap band)")
+        ax_tok.set_ylabel("generated tokens per query")
+        ax_tok.set_title("tokens (95% bootstrap band)")
+        tok = curves["tokens"].to_numpy(dtype=float)
+        if tok.min() > 0 and tok.max() / tok.min() >= 10:
+            ax_tok.set_yscale("log")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        handles, labels = ax_acc.get_legend_handles_labels()
+        _legend_right(fig, handles, labels, title="provider")
+    return fig
+
+
+def figure_curves(
+    curve_paths: Sequence[str | os.PathLike],
+    outputs: Sequence[str | os.PathLike],
+    *,
+    title: str | None = None,
+    order: Sequence[str] | None = None,
+) -> list[Path]:
+    """Workflow stage: accuracy and tokens vs theta from the providers' curve CSVs."""
+    if isinstance(curve_paths, (str, os.PathLike)):
+        curve_paths = [curve_paths]
+    frames = [_read_csv(p, CURVE_REQUIRED) for p in curve_paths]
+    if not frames:
+        raise FigureInputError("no curve files given")
+    return save_figure(plot_curves(pd.concat(frames, ignore_index=True), title=title, order=order), outputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Inefficiency vs beta
+# --------------------------------------------------------------------------------------------
+
+
+def plot_inefficiency(
+    sweeps: Mapping[str, pd.DataFrame],
+    *,
+    title: str | None = None,
+) -> plt.Figure:
+    """Price of anarchy max W / W(theta^dagger) (Eq. 9) of the reached equilibrium vs beta (log x),
+    one line per sweep (e.g. per method). Rows with beta = inf or no price of anarchy are skipped
+    for the line; beta = inf is noted in the legend when present."""
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(6.0, 3.6))
+        styles = ["-", "--", "-.", ":"]
+        for k, (label, frame) in enumerate(sweeps.items()):
+            beta = pd.to_numeric(frame["beta"].astype(str), errors="coerce").to_numpy(dtype=float)
+            poa = pd.to_numeric(frame["price_of_anarchy"], errors="coerce").to_numpy(dtype=float)
+            ok = np.isfinite(beta) & np.isfinite(poa) & (beta > 0)
+            sort = np.argsort(beta[ok])
+            name = METHOD_LABELS.get(label, label)
+            inf_rows = np.isinf(beta) & np.isfinite(poa)
+            if inf_rows.any():
+                name += rf" ($\beta=\infty$: {poa[inf_rows][0]:.3g})"
+            ax.plot(
+                beta[ok][sort],
+                poa[ok][sort],
+                color=plt.get_cmap("tab10")(k % 10),
+                linestyle=styles[k % len(styles)],
+                linewidth=1.6,
+                label=name,
+            )
+        ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":", label="efficient (PoA = 1)")
+        ax.set_xscale("log")
+        ax.set_xlabel(r"user rationality $\beta$")
+        ax.set_ylabel(r"price of anarchy $\max W / W(\theta^\dagger)$")
+        if title:
+            ax.set_title(title)
+        handles, labels = ax.get_legend_handles_labels()
+        _legend_right(fig, handles, labels)
+        fig.tight_layout()
+    return fig
+
+
+def _sweep_label(path: Path) -> str:
+    # results/games/{dataset}/{method}.sweep.csv -> method
+    return path.name.split(".")[0]
+
+
+def figure_inefficiency(
+    sweep_paths: Mapping[str, str | os.PathLike] | Sequence[str | os.PathLike] | str | os.PathLike,
+    outputs: Sequence[str | os.PathLike],
+    *,
+    title: str | None = None,
+) -> list[Path]:
+    """Workflow stage: inefficiency vs beta from one or more sweep CSVs (label: mapping key, or
+    the method part of ``{method}.sweep.csv``)."""
+    if isinstance(sweep_paths, (str, os.PathLike)):
+        sweep_paths = [sweep_paths]
+    if isinstance(sweep_paths, Mapping):
+        items = [(str(k), Path(v)) for k, v in sweep_paths.items()]
+    else:
+        items = [(_sweep_label(Path(p)), Path(p)) for p in sweep_paths]
+    if not items:
+        raise FigureInputError("no sweep files given")
+    sweeps = {label: _read_csv(path, SWEEP_REQUIRED) for label, path in items}
+    return save_figure(plot_inefficiency(sweeps, title=title), outputs)

@@ -1,0 +1,169 @@
+"""Tests for ttcgames.figures: files are written (PNG and PDF), inputs are validated, colours are
+consistent across figures. Rendering is kept to a few small figures."""
+
+from types import SimpleNamespace
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ttcgames.figures import (
+    FigureInputError,
+    figure_curves,
+    figure_dynamics,
+    figure_inefficiency,
+    figure_values,
+    plot_dynamics,
+    plot_values,
+    provider_colors,
+    save_figure,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def check_outputs(paths):
+    png, pdf = paths
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert not list(png.parent.glob("*.tmp-*"))
+
+
+def market_csv(tmp_path):
+    rows = []
+    for name, acc0, tok in (("p-a", 0.5, 200.0), ("p-b", 0.7, 300.0), ("p-c", 0.3, 250.0)):
+        for k, theta in enumerate([1, 4, 16, 64]):
+            rows.append((name, theta, min(acc0 + 0.05 * k, 1.0), tok * theta, 0.1))
+    path = tmp_path / "market.csv"
+    pd.DataFrame(rows, columns=["provider", "theta", "accuracy", "tokens", "price_per_million"]).to_csv(path, index=False)
+    return path
+
+
+def trajectory_frame(beta=1000.0):
+    providers = ["p-a", "p-b", "p-c"]
+    levels = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (1, 1, 1), (2, 1, 1), (2, 1, 1)]
+    thetas = [1, 4, 16]
+    rows = []
+    for t, prof in enumerate(levels):
+        shares = np.array([0.5 - 0.02 * t, 0.3, 0.19 + 0.02 * t])
+        for name, lv, s in zip(providers, prof, shares):
+            rows.append(dict(beta=beta, t=t, provider=name, theta=thetas[lv], level=lv, share=s, utility=0.1, mover="", welfare=1.0, inefficiency=1.2 - 0.03 * t, potential=0.0))
+    return pd.DataFrame(rows)
+
+
+def test_figure_values_from_market_csv(tmp_path):
+    outs = [tmp_path / "f" / "values.png", tmp_path / "f" / "values.pdf"]
+    written = figure_values(market_csv(tmp_path), outs, alpha=0.008, title="demo")
+    assert written == outs
+    check_outputs(outs)
+
+
+def test_plot_values_plots_scaled_user_value():
+    market = SimpleNamespace(
+        providers=("x", "y"),
+        thetas=(np.array([1.0, 2.0]), np.array([1.0])),
+        value=np.array([[0.001, 0.002], [0.003, np.nan]]),
+        v0=0.0,
+    )
+    fig = plot_values(market, scale=1e3)
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["x"].get_ydata(), [1.0, 2.0], atol=1e-12)
+    np.testing.assert_allclose(lines["y"].get_ydata(), [3.0], atol=1e-12)
+    assert "10^{-3}" in ax.get_ylabel()
+    save_figure(fig, [])  # closes the figure
+
+
+def test_figure_dynamics_selects_beta(tmp_path):
+    frame = pd.concat([trajectory_frame(1000.0), trajectory_frame(200.0)])
+    path = tmp_path / "traj.csv"
+    frame.to_csv(path, index=False)
+    outs = [tmp_path / "dyn.png", tmp_path / "dyn.pdf"]
+    figure_dynamics(path, outs, beta=1000)
+    check_outputs(outs)
+    with pytest.raises(FigureInputError, match=r"no rows for beta = 5; available"):
+        figure_dynamics(path, outs, beta=5)
+    with pytest.raises(FigureInputError, match="several betas"):
+        figure_dynamics(path, outs, beta=None)
+
+
+def test_dynamics_panels_hold_levels_inefficiency_and_shares():
+    fig = plot_dynamics(trajectory_frame(), beta=1000)
+    ax_top, ax_bot, twin = fig.axes[0], fig.axes[1], fig.axes[2]
+    # Three provider step lines on the top axis, the dashed inefficiency on the twin axis.
+    assert len(ax_top.get_lines()) >= 3
+    ineff = twin.get_lines()[0]
+    assert ineff.get_linestyle() == "--"
+    np.testing.assert_allclose(ineff.get_ydata(), 1.2 - 0.03 * np.arange(6), atol=1e-12)
+    # Stacked shares: three providers plus abstention.
+    assert len(ax_bot.collections) == 4
+    assert "t = 4" in ax_top.get_title()  # last level change
+    save_figure(fig, [])
+
+
+def test_dynamics_infinite_beta_and_missing_column(tmp_path):
+    frame = trajectory_frame()
+    frame["beta"] = "inf"
+    fig = plot_dynamics(frame, beta=float("inf"))
+    assert r"\infty" in fig.axes[0].get_title()
+    save_figure(fig, [])
+    path = tmp_path / "t.csv"
+    frame.drop(columns="share").to_csv(path, index=False)
+    with pytest.raises(FigureInputError, match=r"t.csv: missing column\(s\) \['share'\]"):
+        figure_dynamics(path, [tmp_path / "x.png"], beta="inf")
+
+
+def test_figure_curves_and_inefficiency(tmp_path):
+    paths = []
+    for name, acc in (("p-a", 0.4), ("p-b", 0.6)):
+        theta = np.array([1, 2, 4, 8])
+        a = acc + 0.05 * np.log2(theta)
+        frame = pd.DataFrame(
+            dict(provider=name, method="bon", theta=theta, accuracy=a, accuracy_lo=a - 0.03, accuracy_hi=a + 0.03,
+                 tokens=100.0 * theta, tokens_lo=95.0 * theta, tokens_hi=105.0 * theta, mc_stderr=0.0, n_questions=40)
+        )
+        paths.append(tmp_path / f"{name}.csv")
+        frame.to_csv(paths[-1], index=False)
+    outs = [tmp_path / "curves.png", tmp_path / "curves.pdf"]
+    figure_curves(paths, outs, title="demo")
+    check_outputs(outs)
+
+    sweeps = {}
+    for method, offset in (("majority", 0.1), ("bon", 0.2)):
+        beta = np.logspace(0, 6, 13)
+        frame = pd.DataFrame(dict(beta=beta, equilibrium_welfare=1.0, optimal_welfare=1.0 + offset, price_of_anarchy=1.0 + offset / (1 + np.log10(beta)), iterations=5))
+        frame.loc[len(frame)] = dict(beta=float("inf"), equilibrium_welfare=1.0, optimal_welfare=1.0, price_of_anarchy=1.0, iterations=3)
+        sweeps[method] = tmp_path / "games" / f"{method}.sweep.csv"
+        sweeps[method].parent.mkdir(exist_ok=True)
+        frame.to_csv(sweeps[method], index=False)
+    outs = [tmp_path / "ineff.png", tmp_path / "ineff.pdf"]
+    figure_inefficiency(list(sweeps.values()), outs)
+    check_outputs(outs)
+
+
+def test_missing_files_and_bad_suffix(tmp_path):
+    with pytest.raises(FigureInputError, match="missing input file"):
+        figure_curves([tmp_path / "none.csv"], [tmp_path / "x.png"])
+    fig = plot_values(SimpleNamespace(providers=("x",), thetas=(np.array([1.0]),), value=np.array([[0.0]])))
+    with pytest.raises(ValueError, match="use .png, .pdf or .svg"):
+        save_figure(fig, [tmp_path / "x.jpg"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    everyone=st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), min_size=1, max_size=25, unique=True),
+    data=st.data(),
+)
+def test_property_colours_are_consistent_and_distinct(everyone, data):
+    subset = data.draw(st.lists(st.sampled_from(everyone), min_size=1, unique=True))
+    full = provider_colors(everyone, order=everyone)
+    part = provider_colors(subset, order=everyone)
+    for name in subset:
+        assert part[name] == full[name]
+    hexes = {mcolors.to_hex(c) for c in full.values()}
+    assert len(hexes) == len(everyone)
+    # Default order is sorted names, so the colours do not depend on the input order.
+    assert provider_colors(list(reversed(everyone))) == provider_colors(everyone)
