@@ -124,11 +124,14 @@ def save_figure(fig: plt.Figure, outputs: Sequence[str | os.PathLike] | str | os
 
 
 def _theta_axis(ax: plt.Axes, thetas: np.ndarray) -> None:
-    """Log2 axis with the thetas as ticks when they span a factor of 4 or more; linear otherwise."""
+    """Thetas as ticks; a log2 axis for sample counts that are powers of two (1, 2, 4, ...) or span a
+    factor of 16 or more, a linear one otherwise (e.g. reasoning-effort bins 1..5)."""
     th = np.unique(np.asarray(thetas, dtype=float))
     th = th[np.isfinite(th)]
-    if th.size and th.min() > 0 and th.max() / th.min() >= 4:
-        ax.set_xscale("log", base=2)
+    if th.size >= 2 and th.min() > 0:
+        powers_of_two = bool(np.all(np.abs(np.log2(th) - np.round(np.log2(th))) < 1e-9))
+        if (powers_of_two and th.size >= 3) or th.max() / th.min() >= 16:
+            ax.set_xscale("log", base=2)
     ax.xaxis.set_major_locator(FixedLocator(th))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
@@ -184,8 +187,12 @@ def plot_values(
             ax.plot(th, v, color=colors[name], marker=_marker(name, order), markersize=4, linewidth=1.5, label=name)
             best = int(np.nanargmax(v))
             ax.scatter([th[best]], [v[best]], s=70, facecolors="none", edgecolors=colors[name], linewidths=1.2, zorder=3)
-        v0 = float(getattr(market, "v0", 0.0))
-        ax.axhline(v0 * scale, color="0.4", linewidth=0.8, linestyle=":", label=r"abstention $V_0$")
+        v0 = float(getattr(market, "v0", 0.0)) * scale
+        finite = value[np.isfinite(value)] * scale
+        span = float(finite.max() - finite.min()) if finite.size else 0.0
+        # Show the abstention value only when it is near the data; otherwise it squashes the curves.
+        if finite.size and finite.min() - 0.5 * span - 1e-12 <= v0 <= finite.max() + 0.5 * span + 1e-12:
+            ax.axhline(v0, color="0.4", linewidth=0.8, linestyle=":", label=r"abstention $V_0$")
         _theta_axis(ax, np.concatenate(all_thetas))
         ax.set_xlabel(r"test-time compute $\theta$")
         unit = _unit_label(scale)
@@ -303,7 +310,7 @@ def plot_dynamics(
             ax_top.set_ylabel(r"compute level index of $\theta_i^t$")
         ax_top.set_ylim(min(levels_seen) - 0.4, max(levels_seen) + 0.4)
         twin = ax_top.twinx()
-        twin.plot(ts, ineff.to_numpy(), color="black", linestyle="--", linewidth=1.4, label=r"inefficiency $\max W / W(\theta^t)$")
+        twin.plot(ts, ineff.to_numpy(), color="black", linestyle="--", linewidth=1.4, drawstyle="steps-post", label=r"inefficiency $\max W / W(\theta^t)$")
         twin.set_ylabel(r"inefficiency $\max_\theta W(\theta) / W(\theta^t)$")
         twin.spines["right"].set_visible(True)
         twin.grid(False)
