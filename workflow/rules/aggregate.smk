@@ -41,8 +41,6 @@ rule table2_render:
         log_path("table2_render", "{fmt}"),
     conda:
         "../../envs/analysis.yaml"
-    params:
-        scale=config["tables"]["scale"],
     threads: 1
     script:
         "../scripts/table2_render.py"
@@ -66,6 +64,7 @@ rule figure_values:
         "../../envs/analysis.yaml"
     params:
         market=market_params,
+        providers=PROVIDERS,
     threads: 1
     script:
         "../scripts/figure_values.py"
@@ -73,7 +72,6 @@ rule figure_values:
 
 rule figure_dynamics:
     input:
-        game=game_path("{dataset}", "{method}", "json"),
         trajectory=game_path("{dataset}", "{method}", "trajectory.csv"),
     output:
         png=report(
@@ -90,6 +88,7 @@ rule figure_dynamics:
         "../../envs/analysis.yaml"
     params:
         beta=ttc.beta_label(config["games"]["figure_beta"]),
+        providers=PROVIDERS,
     threads: 1
     script:
         "../scripts/figure_dynamics.py"
@@ -111,6 +110,8 @@ rule figure_curves:
         log_path("figure_curves", "{dataset}/{method}"),
     conda:
         "../../envs/analysis.yaml"
+    params:
+        providers=PROVIDERS,
     threads: 1
     script:
         "../scripts/figure_curves.py"
