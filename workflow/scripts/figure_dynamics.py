@@ -11,7 +11,7 @@ paths = figure_dynamics(
     snakemake.input.trajectory,
     [snakemake.output.png, snakemake.output.pdf],
     beta=snakemake.params.beta,
-    title=f"{w.dataset}, {w.method}, beta = {snakemake.params.beta}",
+    title=f"{w.dataset}, {w.method}",  # the figure adds beta and the convergence step
     order=snakemake.params.providers,
 )
 log.info("wrote %s", ", ".join(map(str, paths)))
