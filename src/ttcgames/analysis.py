@@ -94,7 +94,15 @@ def solve_game(
         "theorem4_bound": t4.bound if t4 is not None else None,
         "theorem4": None
         if t4 is None
-        else {"leading": t4.leading, "f_beta": t4.f_beta, "w_star": t4.w_star, "delta_w": t4.delta_w},
+        else {
+            "leading": t4.leading,
+            "f_beta": t4.f_beta,
+            "w_star": t4.w_star,
+            "delta_w": t4.delta_w,
+            # The bound is a first-order expansion in these: it is informative only when they are small.
+            "expansion_terms": [math.exp(-beta * t4.delta_v_eq), math.exp(-beta * t4.delta_v_star)]
+            if not is_perfect(beta) else [0.0, 0.0],
+        },
         "theorem2": {
             "dominant": market.providers[t2.dominant] if t2.dominant is not None else None,
             "theta": market.theta_of_level(t2.dominant, t2.level) if t2.dominant is not None else None,

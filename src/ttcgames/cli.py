@@ -6,32 +6,16 @@ import argparse
 import csv
 import json
 import math
-import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .analysis import SWEEP_COLUMNS, TRAJECTORY_COLUMNS, analyse, beta_sweep
+from .jsonl import atomic_write_text
 from .market import MarketError, read_market_csv
 
-__all__ = ["main", "atomic_write_text"]
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["main"]
 
 
 def _csv_text(rows: list[dict], columns: Sequence[str]) -> str:

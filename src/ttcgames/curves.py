@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap_replicates, percentile_interval
+from .jsonl import atomic_write_text
 
 __all__ = [
     "METHODS",
@@ -66,7 +67,6 @@ __all__ = [
     "question_curves",
     "summarise_curves",
     "build_curve",
-    "write_text_atomic",
 ]
 
 METHODS = ("majority", "bon")
@@ -95,20 +95,6 @@ class CurveInputError(ValueError):
 # --------------------------------------------------------------------------------------------
 # I/O
 # --------------------------------------------------------------------------------------------
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _int_value(raw: object, *, where: str, column: str) -> int:
@@ -562,5 +548,5 @@ def build_curve(
     frame = summarise_curves(
         question_curves(table, method, thetas), provider=provider, method=method, n_boot=n_boot, seed=seed, level=level
     )
-    write_text_atomic(out, frame.to_csv(index=False))
+    atomic_write_text(out, frame.to_csv(index=False))
     return frame

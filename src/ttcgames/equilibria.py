@@ -23,7 +23,7 @@ from .shares import is_perfect
 
 __all__ = ["is_nash_equilibrium", "Equilibria", "enumerate_equilibria", "iter_profiles", "MAX_PROFILES"]
 
-MAX_PROFILES = 10_000_000
+MAX_PROFILES = 20_000_000  # "about 1e7": the paper's 9 providers x 6 levels is 10,077,696
 
 
 def is_nash_equilibrium(market: Market, profile: np.ndarray, beta: float, *, rel_tol: float = REL_TOL) -> bool:

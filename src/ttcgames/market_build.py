@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .curves import write_text_atomic
+from .jsonl import atomic_write_text
 
 __all__ = [
     "MARKET_COLUMNS",
@@ -187,5 +187,5 @@ def build_market(
     if same_thetas:
         check_theta_grids(curves)
     frame = market_frame(curves, prices, dataset=dataset, method=method)
-    write_text_atomic(out, frame.to_csv(index=False))
+    atomic_write_text(out, frame.to_csv(index=False))
     return frame

@@ -111,10 +111,23 @@ def _perfect(market: Market) -> Optimum:
     order = np.lexsort((kk, ii, vv))
     ii, kk, vv = ii[order], kk[order], vv[order]
     bounds = np.flatnonzero(np.diff(vv)) + 1
-    groups = [(float(vv[a]), ii[a:b], kk[a:b]) for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(vv)])] if len(vv) else []
-    if market.v0 >= floor and not any(g[0] == market.v0 for g in groups):
-        groups.append((market.v0, ii[:0], kk[:0]))
+    starts, ends = np.r_[0, bounds].astype(int), np.r_[bounds, len(vv)].astype(int)
+    if len(vv) == 0:
+        starts = ends = np.zeros(0, dtype=int)
+    # Fast path: a value held by one element only, with no forced member and no tie with V0, gives
+    # welfare W of that element (it wins alone). Everything else goes through the general loop.
+    group_v = vv[starts] if len(starts) else np.zeros(0)
+    single = (ends - starts == 1) & (group_v != floor) & (group_v != market.v0)
     best = (-np.inf, None, None)
+    if single.any():
+        cand = starts[single]
+        wv = market.contribution[ii[cand], kk[cand]]
+        j = int(np.argmax(wv))
+        e = int(cand[j])
+        best = (float(wv[j]), [int(ii[e])], {int(ii[e]): int(kk[e])})
+    groups = [(float(vv[a]), ii[a:b], kk[a:b]) for a, b, s1 in zip(starts, ends, single) if not s1]
+    if market.v0 >= floor and not (group_v == market.v0).any():
+        groups.append((market.v0, ii[:0], kk[:0]))
     for v, gi, gk in groups:
         at_v: dict[int, int] = {}
         for i, k in zip(gi.tolist(), gk.tolist()):
@@ -154,7 +167,7 @@ def social_optimum(market: Market, beta: float) -> Optimum:
     return _perfect(market) if is_perfect(beta) else _dinkelbach(market, beta)
 
 
-def brute_force_optimum(market: Market, beta: float, *, max_profiles: int = 10_000_000) -> Optimum:
+def brute_force_optimum(market: Market, beta: float, *, max_profiles: int = 20_000_000) -> Optimum:
     """max over all prod_i K_i profiles of W, by enumeration (test oracle; exponential in N)."""
     from .equilibria import iter_profiles
 

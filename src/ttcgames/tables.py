@@ -26,10 +26,9 @@ import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
-from .curves import write_text_atomic
+from .jsonl import atomic_write_text
 
 __all__ = [
     "METHOD_LABELS",
@@ -340,11 +339,11 @@ def build_table2(
         items = {k: items[k] for k in wanted}
     docs = {key: read_games_json(path) for key, path in items.items()}
     frame = table2_frame(docs, beta=beta, scale=scale, sources={k: str(v) for k, v in items.items()})
-    write_text_atomic(out_csv, frame.to_csv(index=False))
+    atomic_write_text(out_csv, frame.to_csv(index=False))
     if out_md is not None:
-        write_text_atomic(out_md, render_markdown(frame, labels=labels))
+        atomic_write_text(out_md, render_markdown(frame, labels=labels))
     if out_tex is not None:
-        write_text_atomic(out_tex, render_latex(frame, labels=labels))
+        atomic_write_text(out_tex, render_latex(frame, labels=labels))
     return frame
 
 
@@ -366,5 +365,5 @@ def render_table2(
         text = render_latex(frame, labels=labels, digits=digits)
     else:
         raise ValueError(f"unknown table format {fmt!r} for {out} (use md or tex)")
-    write_text_atomic(out, text)
+    atomic_write_text(out, text)
     return text

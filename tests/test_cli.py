@@ -1,0 +1,130 @@
+"""The ``ttcgames game`` command on Appendix A's example and on bad input."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ttcgames.cli import main
+
+APPENDIX_A = """provider,theta,accuracy,tokens,price_per_million
+P1,1,0.70,0.3125,1000000
+P1,2,0.90,1.25,1000000
+P2,1,0.50,0.625,1000000
+P2,2,0.95,12.5,1000000
+"""
+
+
+@pytest.fixture
+def appendix_a(tmp_path):
+    p = tmp_path / "appendix_a.csv"
+    p.write_text(APPENDIX_A)
+    return p
+
+
+def run_game(market, tmp_path, *extra):
+    out = tmp_path / "game.json"
+    traj = tmp_path / "traj.csv"
+    rc = main(["game", str(market), "--alpha", "2", "--baseline", "0", "--json", str(out),
+               "--trajectory", str(traj), *extra])
+    assert rc == 0
+    return json.loads(out.read_text()), list(csv.DictReader(traj.open()))
+
+
+def test_appendix_a_through_the_cli(appendix_a, tmp_path):
+    doc, rows = run_game(appendix_a, tmp_path, "--beta", "inf", "--all-equilibria")
+    (game,) = doc["games"]
+    assert game["beta"] == "inf"
+    eq = game["equilibrium"]
+    # P1 serves the whole market at high compute (Eq. 17), welfare 0.8 (Eq. 16); optimum 1.15
+    assert eq["profile"]["P1"] == 2
+    assert eq["shares"] == {"P1": 1.0, "P2": 0.0}
+    assert eq["welfare"] == pytest.approx(0.8, rel=1e-12)
+    assert eq["user_value"] == pytest.approx(0.55, rel=1e-12)  # V_1(High)
+    assert eq["provider_utility"] == pytest.approx(0.25, rel=1e-12)  # U_1(High)
+    assert game["optimum"]["welfare"] == pytest.approx(1.15, rel=1e-12)
+    assert game["optimum"]["profile"]["P1"] == 1
+    assert game["price_of_anarchy"] == pytest.approx(1.4375, rel=1e-12)  # Eq. 18
+    assert game["equilibria"]["count"] == 2  # P2's level does not matter
+    assert game["equilibria"]["worst_welfare"] == pytest.approx(0.8, rel=1e-12)
+    assert game["theorem2"] == {"dominant": "P1", "theta": 2, "rival_threshold": None, "equilibrium_agrees": True}
+    assert game["theorem4_bound"] <= game["price_of_anarchy"]
+    # the auction gives the task to P1 at low compute: welfare 1.15, user gets P2's best W = 0.5
+    auc = doc["auction"]
+    assert (auc["winner"], auc["runner_up"]) == ("P1", "P2")
+    assert auc["truthful_theta"] == {"P1": 1, "P2": 1}
+    assert auc["welfare"] == pytest.approx(1.15, rel=1e-12)
+    assert auc["user_value"] == pytest.approx(0.5, rel=1e-12)
+    assert auc["utility"] == pytest.approx(0.65, rel=1e-12)
+    assert auc["price"] == pytest.approx(1.4 - 0.5, rel=1e-12)
+    # trajectory: t = 0 at the lowest levels, P1 moves up once
+    assert {r["t"] for r in rows} >= {"0", "1"}
+    start = [r for r in rows if r["t"] == "0"]
+    assert [r["level"] for r in start] == ["0", "0"]
+    assert float(start[0]["welfare"]) == pytest.approx(1.15)
+
+
+def test_several_betas_and_json_is_strict(appendix_a, tmp_path):
+    doc, rows = run_game(appendix_a, tmp_path, "--beta", "200", "--beta", "1000", "--beta", "inf")
+    assert [g["beta"] for g in doc["games"]] == [200.0, 1000.0, "inf"]
+    for g in doc["games"]:
+        shares = g["equilibrium"]["shares"]
+        assert sum(shares.values()) + g["equilibrium"]["abstention_share"] == pytest.approx(1.0)
+        assert g["price_of_anarchy"] >= 1.0
+    assert {r["beta"] for r in rows} == {"200.0", "1000.0", "inf"}
+
+
+def test_same_seed_same_files(appendix_a, tmp_path):
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        assert main(["game", str(appendix_a), "--beta", "30", "--seed", "3", "--json", str(d / "g.json"),
+                     "--trajectory", str(d / "t.csv")]) == 0
+    assert (a / "g.json").read_bytes().replace(b"/a/", b"/b/") == (b / "g.json").read_bytes()
+    assert (a / "t.csv").read_bytes() == (b / "t.csv").read_bytes()
+
+
+def test_bad_market_gives_a_clear_error_and_no_output(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(APPENDIX_A.replace("0.95", "95"))
+    out = tmp_path / "out.json"
+    rc = main(["game", str(bad), "--beta", "1000", "--json", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "bad.csv, line 5: accuracy 95.0 is outside [0, 1]" in err
+    assert not out.exists()
+
+
+def test_bad_beta_is_rejected(appendix_a, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ttcgames.cli", "game", str(appendix_a), "--beta", "-1",
+                           "--json", str(tmp_path / "x.json")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "beta must be positive" in proc.stderr
+
+
+def test_sweep_writes_one_row_per_beta(appendix_a, tmp_path):
+    out = tmp_path / "sweep.csv"
+    assert main(["sweep", str(appendix_a), "--alpha", "2", "--baseline", "0", "--beta-logspace", "0", "3", "7",
+                 "--csv", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 7
+    assert float(rows[0]["beta"]) == pytest.approx(1.0)
+    assert float(rows[-1]["beta"]) == pytest.approx(1000.0)
+    for r in rows:
+        assert float(r["optimal_welfare"]) >= float(r["equilibrium_welfare"]) - 1e-12
+
+
+def test_too_large_game_refuses_enumeration(tmp_path):
+    lines = ["provider,theta,accuracy,tokens,price_per_million"]
+    for i in range(9):
+        for k in range(7):
+            lines.append(f"p{i},{2**k},{0.1 + 0.1 * k},{100 * (k + 1)},0.1")
+    p = tmp_path / "big.csv"
+    p.write_text("\n".join(lines) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "ttcgames.cli", "game", str(p), "--beta", "1000",
+                           "--all-equilibria", "--json", str(tmp_path / "x.json")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "40,353,607 profiles" in proc.stderr
