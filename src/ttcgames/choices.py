@@ -1,0 +1,110 @@
+"""Multiple-choice answer extraction (GPQA): the option letter a sample chose, or None.
+
+``ttcgames.grading`` extracts numbers only; GPQA samples answer with a letter. Extraction tries,
+in order (the first that finds a letter wins):
+
+1. ``boxed``: the last ``\\boxed{...}``; its content is a letter, optionally wrapped in
+   ``\\text{}``, ``\\mathrm{}``, ``\\textbf{}``, parentheses or followed by option text
+   ("C) 12 eV", "(B)");
+2. ``answer_phrase``: the letter after the last "answer is" / "answer:" / "correct option is"
+   (markdown bold and parentheses tolerated);
+3. ``last_parenthesised``: the last "(X)" on its own, X in the allowed letters.
+
+Letters are returned upper-case. A sample with none of these gets ``None`` (the invalid marker),
+never an exception, so majority voting can skip it (paper-facts: unparseable answers never win).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["ChoiceExtraction", "extract_choice"]
+
+_WRAPPERS = re.compile(r"\\(?:text|mathrm|textbf|mathbf|rm|bf)\s*\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class ChoiceExtraction:
+    """Settings for extracting an option letter; ``letters`` are the allowed options."""
+
+    letters: str = "ABCD"
+    strategies: tuple[str, ...] = ("boxed", "answer_phrase", "last_parenthesised")
+
+    def __post_init__(self) -> None:
+        if not self.letters or not self.letters.isalpha() or not self.letters.isupper():
+            raise ValueError(f"letters must be upper-case letters, got {self.letters!r}")
+        unknown = [s for s in self.strategies if s not in _STRATEGIES]
+        if unknown or not self.strategies:
+            raise ValueError(f"unknown or empty strategies {unknown}; known: {', '.join(_STRATEGIES)}")
+
+
+def _last_boxed(text: str) -> str | None:
+    start = text.rfind("\\boxed{")
+    while start != -1:
+        depth = 0
+        i = start + len("\\boxed")
+        for j in range(i, len(text)):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[i + 1 : j]
+        start = text.rfind("\\boxed{", 0, start)
+    return None
+
+
+def _letter_at_start(content: str, letters: str) -> str | None:
+    """A letter that opens ``content`` as a whole token: "C", "(C)", "C)", "C. text", "c"."""
+    content = _WRAPPERS.sub(r"\1", content).strip().strip("$*").strip()
+    m = re.match(r"^\(?\s*([A-Za-z])\s*\)?(?![A-Za-z])", content)
+    if m and m.group(1).upper() in letters:
+        return m.group(1).upper()
+    return None
+
+
+def _from_boxed(text: str, letters: str) -> str | None:
+    content = _last_boxed(text)
+    return None if content is None else _letter_at_start(content, letters)
+
+
+_PHRASE = re.compile(
+    r"(?:answer|option|choice)\s*(?:is|:|=)\s*(?:option\s+|choice\s+)?[\s*$(\\{]*(?:\\text\{)?\s*([A-Za-z])(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _from_answer_phrase(text: str, letters: str) -> str | None:
+    for m in reversed(list(_PHRASE.finditer(text))):
+        letter = m.group(1).upper()
+        # A lower-case "a" after "answer is" is the article, not option A.
+        if m.group(1) == "a":
+            continue
+        if letter in letters:
+            return letter
+    return None
+
+
+def _from_last_parenthesised(text: str, letters: str) -> str | None:
+    found = re.findall(r"\(([A-Z])\)", text)
+    for letter in reversed(found):
+        if letter in letters:
+            return letter
+    return None
+
+
+_STRATEGIES = {
+    "boxed": _from_boxed,
+    "answer_phrase": _from_answer_phrase,
+    "last_parenthesised": _from_last_parenthesised,
+}
+
+
+def extract_choice(text: str, config: ChoiceExtraction = ChoiceExtraction()) -> str | None:
+    """The option letter the sample chose (upper-case), or None when it names none."""
+    for name in config.strategies:
+        letter = _STRATEGIES[name](text, config.letters)
+        if letter is not None:
+            return letter
+    return None
