@@ -68,6 +68,8 @@ __all__ = [
     "fetch_trace_file",
     "trace_rows",
     "import_traces",
+    "SUMMARY_COLUMNS",
+    "summarise_reports",
 ]
 
 HUB_REPO = "Human-Centric-Machine-Learning/strategic-ttc-data"
@@ -516,3 +518,29 @@ def import_traces(
     write_csv(rewards_out, rewards, REWARD_COLUMNS)
     write_json(report_out, report)
     return report
+
+
+SUMMARY_COLUMNS = (
+    "dataset", "provider", "model", "file", "questions", "samples", "lines", "bad_lines", "repeated_qids",
+    "truncated_questions", "unparsed_answers", "correct_but_unparsed", "answers_with_mixed_correct",
+    "samples_in_mixed_answers", "null_rewards", "length_finishes",
+)
+
+
+def summarise_reports(report_paths: Sequence[str | os.PathLike], out: str | os.PathLike):
+    """One CSV row per import report (``SUMMARY_COLUMNS``), written atomically; returns the frame."""
+    import pandas as pd
+
+    rows = []
+    for path in report_paths:
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise TraceError(f"{path}: unreadable import report ({exc})") from None
+        missing = [c for c in SUMMARY_COLUMNS if c not in doc]
+        if missing:
+            raise TraceError(f"{path}: import report lacks {missing}")
+        rows.append({c: doc[c] for c in SUMMARY_COLUMNS})
+    frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    atomic_write_text(out, frame.to_csv(index=False))
+    return frame

@@ -1,0 +1,146 @@
+# Trace reproduction (docs/traces.md): with `source: traces` the authors' released traces replace
+# the generation, grading and reward rules; curves get the estimator choice and the reasoning-effort
+# bins; the comparison with the published numbers ends the run. Included by the Snakefile when
+# config["source"] == "traces" (in place of generation.smk, grading.smk and rewards.smk).
+
+from ttcgames import trace_config as ttc_traces  # noqa: E402
+
+try:
+    ttc_traces.validate_trace_config(
+        config,
+        Path(workflow.basedir) / "workflow" / "schemas" / "traces.schema.yaml",
+        source="config from " + ", ".join(str(f) for f in workflow.configfiles),
+    )
+except ttc.ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+
+
+def trace_report_path(dataset, provider):
+    return f"{RESULTS}/traces/{dataset}/{provider}.report.json"
+
+
+def compare_path(ext):
+    return f"{RESULTS}/compare/published.{ext}"
+
+
+def trace_targets():
+    """The comparison with the paper and the summary of every import."""
+    return [compare_path("csv"), compare_path("md"), f"{RESULTS}/traces/import_summary.csv"]
+
+
+# The import and the estimator-aware curve rules win over the generating path's rules.
+ruleorder: trace_curve > curve
+ruleorder: reasoning_curve > curve
+
+
+rule import_traces:
+    output:
+        generations=generations_path("{dataset}", "{provider}"),
+        grades=grades_path("{dataset}", "{provider}"),
+        rewards=rewards_path("{dataset}", "{provider}"),
+        report=trace_report_path("{dataset}", "{provider}"),
+    log:
+        log_path("import_traces", "{dataset}/{provider}"),
+    benchmark:
+        benchmark_path("import_traces", "{dataset}/{provider}")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        settings=lambda wildcards: ttc_traces.import_settings(config, wildcards.dataset, wildcards.provider),
+    threads: 1
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/import_traces.py"
+
+
+rule trace_curve:
+    input:
+        generations=generations_path("{dataset}", "{provider}"),
+        grades=grades_path("{dataset}", "{provider}"),
+        rewards=rewards_path("{dataset}", "{provider}"),
+    output:
+        csv=curve_path("{dataset}", "{method}", "{provider}"),
+    wildcard_constraints:
+        method="majority|bon",
+    log:
+        log_path("trace_curve", "{dataset}/{method}/{provider}"),
+    benchmark:
+        benchmark_path("trace_curve", "{dataset}/{method}/{provider}")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        thetas=ttc.thetas(config),
+        estimator=config["curves"]["estimator"],
+        subsamples=config["curves"]["subsamples"],
+        vote_correct=config["curves"]["vote_correct"],
+        n_boot=config["curves"]["n_boot"],
+        ci=config["curves"]["ci"],
+        seed=config["seed"],
+    threads: 1
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/trace_curve.py"
+
+
+rule reasoning_curve:
+    input:
+        generations=generations_path("{dataset}", "{provider}"),
+        grades=grades_path("{dataset}", "{provider}"),
+    output:
+        csv=curve_path("{dataset}", "{method}", "{provider}"),
+    wildcard_constraints:
+        method="reasoning",
+    log:
+        log_path("reasoning_curve", "{dataset}/{method}/{provider}"),
+    benchmark:
+        benchmark_path("reasoning_curve", "{dataset}/{method}/{provider}")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        reasoning=config["reasoning"],
+        ci=config["curves"]["ci"],
+        seed=config["seed"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/reasoning_curve.py"
+
+
+rule trace_import_summary:
+    input:
+        reports=[trace_report_path(d, p) for d in DATASETS for p in PROVIDERS],
+    output:
+        csv=f"{RESULTS}/traces/import_summary.csv",
+    log:
+        log_path("trace_import_summary", "all"),
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    script:
+        "../scripts/trace_import_summary.py"
+
+
+rule compare_published:
+    input:
+        published=config["traces"]["published"],
+        games=expand(game_path("{dataset}", "{method}", "json"), dataset=DATASETS, method=METHODS),
+    output:
+        csv=report(compare_path("csv"), caption="../report/compare.rst", category="Reproduction vs paper"),
+        md=compare_path("md"),
+    log:
+        log_path("compare_published", "all"),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        keys=[f"{d}/{m}" for d in DATASETS for m in METHODS],
+    threads: 1
+    script:
+        "../scripts/compare_published.py"
+
+
+rule traces_only:
+    input:
+        trace_targets(),
