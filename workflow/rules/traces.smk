@@ -135,7 +135,7 @@ rule compare_published:
     conda:
         "../../envs/analysis.yaml"
     params:
-        keys=[f"{d}/{m}" for d in DATASETS for m in METHODS],
+        game_keys=[f"{d}/{m}" for d in DATASETS for m in METHODS],
     threads: 1
     script:
         "../scripts/compare_published.py"

@@ -8,7 +8,7 @@ from ttcgames.compare import build_comparison  # noqa: E402
 
 frame = build_comparison(
     snakemake.input.published,
-    dict(zip(snakemake.params.keys, snakemake.input.games)),
+    dict(zip(snakemake.params.game_keys, snakemake.input.games)),
     snakemake.output.csv,
     snakemake.output.md,
 )
