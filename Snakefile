@@ -14,10 +14,21 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/data.smk"
-include: "workflow/rules/generation.smk"
-include: "workflow/rules/grading.smk"
-include: "workflow/rules/rewards.smk"
+
+
+# Samples come from the models (generate) or from the authors' released traces (source: traces).
+if ttc.uses_traces(config):
+
+    include: "workflow/rules/traces.smk"
+
+else:
+
+    include: "workflow/rules/data.smk"
+    include: "workflow/rules/generation.smk"
+    include: "workflow/rules/grading.smk"
+    include: "workflow/rules/rewards.smk"
+
+
 include: "workflow/rules/curves.smk"
 include: "workflow/rules/markets.smk"
 include: "workflow/rules/games.smk"

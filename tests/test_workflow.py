@@ -121,6 +121,22 @@ def test_dry_run_plans_the_expected_jobs(wf, name):
     assert planned_jobs(wf, *args) == expected_jobs(_config(name))
 
 
+def test_trace_source_replaces_generation(wf):
+    """source: traces swaps generation, grading and rewards for the trace import (traces.smk)."""
+    cfg = _config("paper-traces.yaml")
+    d = len(cfg["datasets"])
+    per_method = Counter(m for p in cfg["providers"] for m in p["methods"])
+    n_markets = d * len(cfg["methods"])
+    jobs = planned_jobs(wf, "--configfile", "config/paper-traces.yaml")
+    assert not {"prepare_data", "prepare_model", "generate", "grade", "score_rewards", "curve"} & set(jobs)
+    assert jobs["import_traces"] == d * len(cfg["providers"])
+    assert jobs["trace_curve"] == d * (per_method["majority"] + per_method["bon"])
+    assert jobs["reasoning_curve"] == d * per_method["reasoning"]
+    for rule in ("market", "game", "sweep", "figure_values", "figure_dynamics", "figure_curves", "figure_inefficiency"):
+        assert jobs[rule] == n_markets, rule
+    assert jobs["table2"] == 1 and jobs["compare_published"] == 1
+
+
 def test_dry_run_with_a_gpu_provider_requests_a_gpu(wf, tmp_path):
     cfg = _config("ci.yaml")
     cfg["models"]["qwen25-7b"] = {"source": "hub", "repo": "Qwen/Qwen2.5-7B-Instruct", "engine": "vllm"}

@@ -28,7 +28,7 @@ def _error(config: dict) -> str:
     return str(info.value)
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "ci.yaml"])
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "config").glob("*.yaml") if p.name != "published.yaml"))
 def test_shipped_configs_validate(name):
     config = ttc.load_config(ROOT / "config" / name, SCHEMA)
     assert ttc.combos(config)
@@ -59,7 +59,8 @@ def test_every_schema_key_has_description_and_default_unless_required():
         if "description" not in sub:
             missing.append(f"{where}: description")
         # Required keys (ids, a provider's model, problem operands) have no sensible default.
-        if "default" not in sub and not required:
+        # A default computed from other keys is stated in the description instead ("default: ...").
+        if "default" not in sub and not required and "(default:" not in sub.get("description", ""):
             missing.append(f"{where}: default")
     assert not missing, missing
 
@@ -171,10 +172,39 @@ def test_beta_label(beta, label):
 def test_all_equilibria_only_when_small(cfg):
     ttc.validate_config(cfg, SCHEMA)
     cfg["games"]["all_equilibria_max_profiles"] = 0
-    assert not ttc.all_equilibria_enabled(cfg)
+    assert not ttc.all_equilibria_enabled(cfg, "bon")
     k, n = len(cfg["curves"]["thetas"]), len(cfg["providers"])
     cfg["games"]["all_equilibria_max_profiles"] = k**n
-    assert ttc.all_equilibria_enabled(cfg)
+    assert ttc.all_equilibria_enabled(cfg, "bon")
+    cfg["providers"][0]["methods"] = ["majority"]  # one provider fewer in the best-of-n game
+    cfg["games"]["all_equilibria_max_profiles"] = k ** (n - 1)
+    assert ttc.all_equilibria_enabled(cfg, "bon") and not ttc.all_equilibria_enabled(cfg, "majority")
+
+
+def test_provider_methods_shape_the_table(cfg):
+    cfg["providers"][0]["methods"] = ["majority"]
+    ttc.validate_config(cfg, SCHEMA)
+    assert ttc.providers_for(cfg, "bon") == ttc.provider_ids(cfg)[1:]
+    assert ttc.providers_for(cfg, "majority") == ttc.provider_ids(cfg)
+    assert ttc.Combo("arith", ttc.provider_ids(cfg)[0], "bon") not in ttc.combos(cfg)
+    assert len(ttc.combos(cfg)) == 2 * len(cfg["providers"]) - 1
+
+
+def test_provider_methods_must_be_configured(cfg):
+    cfg["methods"] = ["majority"]
+    cfg["tables"]["methods"] = ["majority"]
+    cfg["providers"][1]["methods"] = ["bon"]
+    assert "providers[1].methods: 'bon' is not one of methods" in _error(cfg)
+
+
+def test_reasoning_needs_traces(cfg):
+    cfg["methods"] = ["majority", "bon", "reasoning"]
+    assert "methods: 'reasoning' needs source: traces" in _error(cfg)
+
+
+def test_trace_kind_needs_trace_source(cfg):
+    cfg["datasets"][0]["kind"] = "traces"
+    assert "datasets[0].kind: 'traces' does not fit source 'generate'" in _error(cfg)
 
 
 def test_load_config_reports_missing_file(tmp_path):

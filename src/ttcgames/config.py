@@ -41,10 +41,14 @@ __all__ = [
     "model_of",
     "engine_of",
     "providers_by_engine",
+    "uses_traces",
+    "provider_methods",
+    "providers_for",
     "combos",
     "wildcard_regex",
     "beta_label",
     "betas",
+    "compute_levels",
     "all_equilibria_enabled",
 ]
 
@@ -173,11 +177,15 @@ def _cross_reference_errors(config: dict) -> list[str]:
         if p.get("model") not in models:
             known = ", ".join(sorted(models)) or "none"
             errors.append(f"providers[{i}].model: {p.get('model')!r} is not a key of models (known: {known})")
+    traces = config.get("source", "generate") == "traces"
+    if "reasoning" in config.get("methods", []) and not traces:
+        errors.append("methods: 'reasoning' needs source: traces (reasoning-effort bins come from imported traces)")
     grid = config.get("curves", {}).get("thetas", [])
     if grid:
         top = max(grid)
         for i, p in enumerate(config.get("providers", [])):
-            if p.get("samples", top) < top:
+            # Reasoning bins do not subsample, so only majority/best-of-n providers need theta samples.
+            if {"majority", "bon"} & set(provider_methods(config, p)) and p.get("samples", top) < top:
                 errors.append(
                     f"providers[{i}].samples: {p['samples']} samples per question is less than the largest "
                     f"theta {top} of curves.thetas"
@@ -190,6 +198,13 @@ def _cross_reference_errors(config: dict) -> list[str]:
     sweep = games.get("sweep", {})
     if "start" in sweep and "stop" in sweep and sweep["start"] >= sweep["stop"]:
         errors.append(f"games.sweep.stop: {sweep['stop']} must be larger than games.sweep.start {sweep['start']}")
+    for i, p in enumerate(config.get("providers", [])):
+        for m in p.get("methods") or []:
+            if m not in config.get("methods", []):
+                errors.append(f"providers[{i}].methods: {m!r} is not one of methods {config.get('methods')}")
+    for m in config.get("methods", []):
+        if not any(m in provider_methods(config, p) for p in config.get("providers", [])):
+            errors.append(f"methods: no provider competes in {m!r} (see providers[].methods)")
     for i, m in enumerate(config.get("tables", {}).get("methods", [])):
         if m not in config.get("methods", []):
             errors.append(f"tables.methods[{i}]: {m!r} is not one of methods {config.get('methods')}")
@@ -197,7 +212,13 @@ def _cross_reference_errors(config: dict) -> list[str]:
         from ttcgames.datasets import LOADERS
     except ImportError:  # datasets not available: the data stage reports unknown kinds
         LOADERS = None
-    if LOADERS is not None:
+    for i, d in enumerate(config.get("datasets", [])):
+        if (d.get("kind") == "traces") != traces:
+            errors.append(
+                f"datasets[{i}].kind: {d.get('kind')!r} does not fit source {config.get('source')!r} "
+                "(kind traces goes with source traces, and only with it)"
+            )
+    if LOADERS is not None and not traces:
         for i, d in enumerate(config.get("datasets", [])):
             if d.get("kind") not in LOADERS:
                 known = ", ".join(sorted(LOADERS))
@@ -302,13 +323,29 @@ def providers_by_engine(config: dict, engine: str) -> list[str]:
     return [p["id"] for p in config["providers"] if config["models"][p["model"]]["engine"] == engine]
 
 
+def uses_traces(config: dict) -> bool:
+    """Samples are imported from released traces (workflow/rules/traces.smk) instead of generated."""
+    return config.get("source", "generate") == "traces"
+
+
+def provider_methods(config: dict, provider: dict) -> list[str]:
+    """The methods (games) a provider competes in: its ``methods`` key, else every configured method."""
+    return list(provider.get("methods") or config.get("methods", []))
+
+
+def providers_for(config: dict, method: str) -> list[str]:
+    """Ids of the providers in ``method``'s market, in config order."""
+    return [p["id"] for p in config["providers"] if method in provider_methods(config, p)]
+
+
 def combos(config: dict) -> list[Combo]:
-    """The dataset x provider x method table, in config order."""
+    """The dataset x provider x method table, in config order (a provider only in its own methods)."""
     return [
-        Combo(d, p, m)
+        Combo(d, p["id"], m)
         for d in dataset_ids(config)
-        for p in provider_ids(config)
+        for p in config["providers"]
         for m in methods(config)
+        if m in provider_methods(config, p)
     ]
 
 
@@ -331,7 +368,14 @@ def betas(config: dict) -> list[str]:
     return [beta_label(b) for b in config["games"]["betas"]]
 
 
-def all_equilibria_enabled(config: dict) -> bool:
-    """Enumerate all pure equilibria only when the K^N profile space is small."""
-    k, n = len(config["curves"]["thetas"]), len(config["providers"])
+def compute_levels(config: dict, method: str) -> int:
+    """K, the number of compute levels of ``method``'s game: the theta grid, or the reasoning bins."""
+    if method == "reasoning":
+        return len(config.get("reasoning", {}).get("quantiles", [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])) - 1
+    return len(config["curves"]["thetas"])
+
+
+def all_equilibria_enabled(config: dict, method: str) -> bool:
+    """Enumerate all pure equilibria only when the K^N profile space of ``method``'s game is small."""
+    k, n = compute_levels(config, method), len(providers_for(config, method))
     return k**n <= config["games"]["all_equilibria_max_profiles"]

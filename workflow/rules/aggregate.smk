@@ -64,7 +64,7 @@ rule figure_values:
         "../../envs/analysis.yaml"
     params:
         market=market_params,
-        providers=PROVIDERS,
+        providers=market_providers,
     threads: 1
     script:
         "../scripts/figure_values.py"
@@ -88,7 +88,7 @@ rule figure_dynamics:
         "../../envs/analysis.yaml"
     params:
         beta=ttc.beta_label(config["games"]["figure_beta"]),
-        providers=PROVIDERS,
+        providers=market_providers,
     threads: 1
     script:
         "../scripts/figure_dynamics.py"
@@ -111,7 +111,7 @@ rule figure_curves:
     conda:
         "../../envs/analysis.yaml"
     params:
-        providers=PROVIDERS,
+        providers=market_providers,
     threads: 1
     script:
         "../scripts/figure_curves.py"

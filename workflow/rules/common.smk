@@ -129,12 +129,17 @@ def curve_inputs(wildcards):
     return inputs
 
 
+def market_providers(wildcards):
+    """The providers of one method's market (a provider may compete in some methods only)."""
+    return ttc.providers_for(config, wildcards.method)
+
+
 def market_curves(wildcards):
-    return [curve_path(wildcards.dataset, wildcards.method, p) for p in PROVIDERS]
+    return [curve_path(wildcards.dataset, wildcards.method, p) for p in market_providers(wildcards)]
 
 
-def prices():
-    return {p["id"]: p["price_per_million"] for p in config["providers"]}
+def market_prices(wildcards):
+    return {p["id"]: p["price_per_million"] for p in config["providers"] if p["id"] in market_providers(wildcards)}
 
 
 def market_params(wildcards):
@@ -170,6 +175,8 @@ def targets(stage="all"):
         for ext in ("png", "pdf")
     ]
     tables = [table_path(ext) for ext in ("csv", "md", "tex")]
+    # The trace reproduction also compares with the published numbers (workflow/rules/traces.smk).
+    extra = trace_targets() if ttc.uses_traces(config) else []
     by_stage = {
         "generate": gen,
         "curves": curves,
@@ -177,6 +184,6 @@ def targets(stage="all"):
         "games": games,
         "figures": figures,
         "tables": tables,
-        "all": tables + figures,
+        "all": tables + figures + extra,
     }
     return by_stage[stage]

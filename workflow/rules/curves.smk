@@ -13,8 +13,13 @@ rule curve:
         benchmark_path("curve", "{dataset}/{method}/{provider}")
     conda:
         "../../envs/analysis.yaml"
+    wildcard_constraints:
+        method="majority|bon",
     params:
         thetas=ttc.thetas(config),
+        estimator=config["curves"]["estimator"],
+        subsamples=config["curves"]["subsamples"],
+        vote_correct=config["curves"]["vote_correct"],
         n_boot=config["curves"]["n_boot"],
         ci=config["curves"]["ci"],
         seed=config["seed"],

@@ -18,7 +18,7 @@ rule game:
         market=market_params,
         betas=ttc.betas(config),
         seed=config["seed"],
-        all_equilibria=ttc.all_equilibria_enabled(config),
+        all_equilibria=lambda wildcards: ttc.all_equilibria_enabled(config, wildcards.method),
     threads: 1
     resources:
         mem_mb=2000,

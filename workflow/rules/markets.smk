@@ -12,8 +12,8 @@ rule market:
     conda:
         "../../envs/analysis.yaml"
     params:
-        providers=PROVIDERS,
-        prices=prices(),
+        providers=market_providers,
+        prices=market_prices,
     threads: 1
     resources:
         mem_mb=1000,

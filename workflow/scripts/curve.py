@@ -1,21 +1,25 @@
-"""Curves stage: expected accuracy and tokens per theta for one provider and method."""
+"""Curves stage: expected accuracy and tokens per theta for one provider and method (majority, bon)."""
 
 from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.curves import build_curve  # noqa: E402
+from ttcgames.curve_estimators import build_method_curve  # noqa: E402
 
-frame = build_curve(
+p = snakemake.params
+frame = build_method_curve(
     snakemake.input.generations,
     snakemake.input.grades,
     snakemake.input.get("rewards"),
     snakemake.output.csv,
     provider=snakemake.wildcards.provider,
     method=snakemake.wildcards.method,
-    thetas=snakemake.params.thetas,
-    n_boot=snakemake.params.n_boot,
-    seed=snakemake.params.seed,
-    level=snakemake.params.ci,
+    thetas=p.thetas,
+    estimator=p.estimator,
+    vote_correct=p.vote_correct,
+    n_subsamples=p.subsamples,
+    n_boot=p.n_boot,
+    seed=p.seed,
+    level=p.ci,
 )
-log.info("wrote %s (%d thetas)", snakemake.output.csv, len(frame))
+log.info("wrote %s (%s estimator, %d thetas)", snakemake.output.csv, p.estimator, len(frame))
