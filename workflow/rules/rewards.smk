@@ -3,6 +3,7 @@
 
 rule score_rewards:
     input:
+        data=data_path("{dataset}"),
         generations=generations_path("{dataset}", "{provider}"),
     output:
         csv=rewards_path("{dataset}", "{provider}"),
