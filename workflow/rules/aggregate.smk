@@ -21,6 +21,8 @@ rule table2:
         beta=ttc.beta_label(config["games"]["table_beta"]),
         scale=config["tables"]["scale"],
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/table2.py"
 
@@ -42,6 +44,8 @@ rule table2_render:
     conda:
         "../../envs/analysis.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/table2_render.py"
 
@@ -66,6 +70,8 @@ rule figure_values:
         market=market_params,
         providers=market_providers,
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/figure_values.py"
 
@@ -90,6 +96,8 @@ rule figure_dynamics:
         beta=ttc.beta_label(config["games"]["figure_beta"]),
         providers=market_providers,
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/figure_dynamics.py"
 
@@ -113,6 +121,8 @@ rule figure_curves:
     params:
         providers=market_providers,
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/figure_curves.py"
 
@@ -134,5 +144,7 @@ rule figure_inefficiency:
     conda:
         "../../envs/analysis.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
     script:
         "../scripts/figure_inefficiency.py"
