@@ -42,6 +42,11 @@ PROMPT_STYLES: dict[str, PromptStyle] = {
             description="Ask for the bare number: the cheapest answers (a few tokens).",
         ),
         PromptStyle(
+            id="equation",
+            user_template="{question} Reply with the equation and its result, like 2 + 2 = 4.",
+            description="Ask for the whole equation: longer answers than direct, lower accuracy.",
+        ),
+        PromptStyle(
             id="answer-is",
             user_template='{question} End your reply with "The answer is N." where N is a number.',
             description="Ask for a short sentence ending in a fixed phrase: more tokens per answer.",

@@ -9,8 +9,8 @@ sample separately would dominate the cost on CPU).
 Steps per batch of questions:
 1. tokenise the prompts, left-padded; prefill once, keeping only the last position's logits;
 2. repeat the KV cache, mask and logits ``n`` times (one row per sample);
-3. each step: temperature-scaled log-softmax, draw one token per row from a seeded
-   ``torch.Generator``, add its log-probability; rows that drew a stop token leave the batch
+3. each step: draw one token per row from the temperature-scaled softmax with a seeded
+   ``torch.Generator`` (``_sample``), add its log-probability; rows that drew a stop token leave the batch
    (their cache rows are dropped, so finished samples cost nothing);
 4. decode each row's tokens, the stop token excluded from the text but counted in ``num_tokens``.
 """
@@ -25,6 +25,28 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 from ttcgames.generation.base import Sample
 
 __all__ = ["TransformersEngine"]
+
+
+def _sample(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """One token per row from softmax(logits / temperature), and its log-probability (float64).
+
+    Sampling inverts the cumulative distribution with one uniform draw per row: exact, and about
+    20x faster than ``torch.multinomial`` over a 49k vocabulary on CPU (2.5 ms vs 48 ms at 64 rows).
+    Temperature 0 is greedy, with log-probabilities under the untempered distribution.
+    """
+    z = logits.float() / temperature if temperature > 0 else logits.float()
+    z_max = z.max(dim=-1, keepdim=True).values
+    weights = torch.exp(z - z_max)  # unnormalised probabilities, largest = 1
+    if temperature > 0:
+        cdf = torch.cumsum(weights, dim=-1, dtype=torch.float64)
+        u = torch.rand((z.shape[0], 1), generator=generator, dtype=torch.float64)
+        # u < 1, so u * total < total and the first index with cdf > u * total always exists.
+        tok = torch.searchsorted(cdf, u * cdf[:, -1:], right=True).squeeze(1).clamp_(max=z.shape[1] - 1)
+    else:
+        tok = z.argmax(dim=-1)
+    chosen = (z.gather(1, tok[:, None]) - z_max).squeeze(1).double()
+    logprob = chosen - torch.log(weights.sum(dim=-1, dtype=torch.float64))
+    return tok, logprob
 
 
 class TransformersEngine:
@@ -120,16 +142,10 @@ class TransformersEngine:
         logprob_sum = torch.zeros(total, dtype=torch.float64)
         stopped = torch.zeros(total, dtype=torch.bool)
         for step in range(max_new_tokens):
-            if temperature > 0:
-                logp = torch.log_softmax(logits.float() / temperature, dim=-1)
-                tok = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(1)
-            else:
-                # Greedy: report log-probabilities under the untempered model distribution.
-                logp = torch.log_softmax(logits.float(), dim=-1)
-                tok = logp.argmax(dim=-1)
+            tok, logprob = _sample(logits, temperature, generator)
             tokens[rows, step] = tok
             lengths[rows] = step + 1
-            logprob_sum[rows] += logp.gather(1, tok[:, None]).squeeze(1).double()
+            logprob_sum[rows] += logprob
             is_stop = torch.isin(tok, self.stop_ids)
             stopped[rows[is_stop]] = True
             if step == max_new_tokens - 1 or bool(is_stop.all()):
