@@ -42,6 +42,7 @@ GENERATION_KEYS = ("qid", "sample", "text", "num_tokens", "reasoning_tokens", "f
 PROVIDER_KEYS = ("id", "model", "prompt", "temperature", "samples", "max_new_tokens")
 MANIFEST = "manifest.json"
 SHARD_RE = re.compile(r"^shard-(\d{5})\.jsonl$")
+TMP_RE = re.compile(r"^shard-\d{5}\.jsonl\.tmp-\d+$")
 
 
 def shard_seed(seed: int, provider_id: str, shard_index: int) -> int:
@@ -200,8 +201,11 @@ def _sync_manifest(shard_dir: Path, manifest: dict[str, Any]) -> None:
             old = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             old = None
-    # Round-trip through JSON so tuples and lists compare equal.
-    if old == json.loads(json.dumps(manifest)):
+    # Temp files of a killed run are never finished shards; remove them whatever the manifest says.
+    for p in shard_dir.iterdir():
+        if TMP_RE.match(p.name):
+            p.unlink(missing_ok=True)
+    if old == json.loads(json.dumps(manifest)):  # round-trip so tuples and lists compare equal
         return
     stale = [p for p in shard_dir.iterdir() if SHARD_RE.match(p.name)]
     if stale:

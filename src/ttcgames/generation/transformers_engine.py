@@ -17,6 +17,7 @@ Steps per batch of questions:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -72,6 +73,9 @@ class TransformersEngine:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
         self.stop_ids = self._stop_token_ids()
+        # transformers 5.x renames the forward argument `past_key_values` to `cache` (old name deprecated).
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
 
     def _stop_token_ids(self) -> torch.Tensor:
         ids: set[int] = set()
@@ -124,7 +128,7 @@ class TransformersEngine:
             input_ids=enc.input_ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
+            **{self._cache_kw: cache},
             use_cache=True,
             logits_to_keep=1,
         )
@@ -159,7 +163,7 @@ class TransformersEngine:
                 input_ids=tok[:, None],
                 attention_mask=mask,
                 position_ids=next_pos[:, None],
-                past_key_values=cache,
+                **{self._cache_kw: cache},
                 use_cache=True,
             )
             logits = out.logits[:, -1, :]
