@@ -8,7 +8,8 @@ Numeric extraction tries, in order (the first that finds a number wins):
 1. ``boxed``: the last ``\\boxed{...}`` (the paper's prompt asks for it); the last number inside;
 2. ``answer_phrase``: the number right after the last "answer is" / "answer: " / "answer ... is";
 3. ``last_equals``: the number right after the last ``=`` (the tiny model often writes "6 + 9 = 15 ...");
-4. ``last_number``: the last number anywhere (lm-eval's "flexible extract").
+4. ``last_number``: the last number anywhere (lm-eval's "flexible extract"), skipping operands
+   of an expression (a number next to ``+ - * /``), which restate the question.
 Numbers may carry thousands separators ("1,234"), a leading ``$`` and a trailing period; they are
 compared as exact decimals, so "12", "12.0" and "12." all equal gold "12".
 A later issue adds math-verify (symbolic answers) and GPQA letters as further kinds.
@@ -42,7 +43,11 @@ GRADE_COLUMNS = ("qid", "sample", "answer", "valid", "correct")
 # thousands groups, optional decimals.
 _NUMBER = r"(?<![\w)])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w)])-?\d+(?:\.\d+)?|(?<![\w)])-?\.\d+"
 NUMBER_RE = re.compile(_NUMBER)
-_PREFIX = r"\s*\**\s*\$?\s*"  # tolerate markdown bold and a dollar sign before the number
+_PREFIX = r"\s*[*\"'`]*\s*\$?\s*"  # tolerate markdown bold, quotes and a dollar sign before the number
+# An operand of an arithmetic expression ("3 + 9 is the sum", "you can solve 6 * 5") restates the
+# question rather than answering it.
+_OPERATOR_BEFORE = re.compile(r"[-+*/×÷]\s*$")
+_OPERATOR_AFTER = re.compile(r"^\s*[-+*/×÷]\s*\d")
 ANSWER_PHRASE_RE = re.compile(r"answer\b[^\n\d=]{0,40}?(?:\bis\b|:|=)" + _PREFIX + "(" + _NUMBER + ")", re.IGNORECASE)
 EQUALS_RE = re.compile(r"=" + _PREFIX + "(" + _NUMBER + ")")
 
@@ -52,6 +57,7 @@ class NumericExtraction:
     """Settings for extracting a numeric final answer; ``strategies`` run in order until one finds a number."""
 
     strategies: tuple[str, ...] = ("boxed", "answer_phrase", "last_equals", "last_number")
+    skip_operands: bool = True  # last_number ignores numbers next to + - * / (operands, not results)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.strategies if s not in _STRATEGIES]
@@ -107,9 +113,14 @@ def _from_last_equals(text: str) -> str | None:
     return matches[-1] if matches else None
 
 
-def _from_last_number(text: str) -> str | None:
-    numbers = NUMBER_RE.findall(text)
-    return numbers[-1] if numbers else None
+def _from_last_number(text: str, skip_operands: bool = False) -> str | None:
+    for match in reversed(list(NUMBER_RE.finditer(text))):
+        if skip_operands and (
+            _OPERATOR_BEFORE.search(text[: match.start()]) or _OPERATOR_AFTER.match(text[match.end() :])
+        ):
+            continue
+        return match.group()
+    return None
 
 
 _STRATEGIES = {
@@ -125,7 +136,10 @@ EXTRACTIONS: dict[str, NumericExtraction] = {"numeric": NumericExtraction()}
 def extract_answer(text: str, config: NumericExtraction = EXTRACTIONS["numeric"]) -> str | None:
     """The sample's final answer in canonical form, or None (the invalid marker) when there is none."""
     for name in config.strategies:
-        raw = _STRATEGIES[name](text)
+        if name == "last_number":
+            raw = _from_last_number(text, config.skip_operands)
+        else:
+            raw = _STRATEGIES[name](text)
         if raw is not None:
             value = normalize_number(raw)
             if value is not None:

@@ -1,0 +1,138 @@
+"""Grading: answer extraction regression table, number normalisation, matching, and grade files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ttcgames.grading import (
+    EXTRACTIONS,
+    GRADE_COLUMNS,
+    NumericExtraction,
+    answers_match,
+    extract_answer,
+    grade_file,
+    normalize_number,
+)
+from ttcgames.jsonl import ArtifactError, read_csv, write_jsonl
+
+# (model output, gold, expected extraction, expected correct). Outputs are real SmolLM2-135M samples
+# on the default arithmetic task unless the comment says otherwise.
+REGRESSION = [
+    ("3 * 3 = 9", "9", "9", True),  # the typical terse equation
+    ("8 + 6 = 14\n\nI made", "14", "14", True),  # equation then rambling cut by max_new_tokens
+    ("1 + 9 is 11.", "10", "11", False),  # "is" instead of "=", trailing period
+    ("To solve this, I'll use the property of arithmetic that", "6", None, False),  # no number: invalid
+    ('The answer is "2"', "3", "2", False),  # quoted answer after the phrase
+    ("The answer is 14.", "14", "14", True),  # answer phrase with period
+    ("18 - 9 = 1.", "9", "1", False),  # wrong result still extracted from the equation
+    ("7 * 7 = 49\n\nThe equation for 7 *", "49", "49", True),  # the trailing restatement is not an answer
+    ("To make 6 - 6, we need to subtract", "0", None, False),  # operands only: invalid, not "6"
+    ("In mathematics, 3 + 9 is the sum of", "12", None, False),  # operands only
+    ("You can solve 6 * 5", "30", None, False),  # operands only
+    ("13 minus 5 is 3", "8", "3", False),  # operator spelled out: the result counts
+    ("6", "10", "6", False),  # bare number (direct prompt)
+    ("48", "48", "48", True),  # bare number, correct
+    ("The equation 15 - 4 = 8 is a classic example of", "11", "8", False),  # equals inside a sentence
+    ("The equation 3 + 9 is equivalent to 12 in terms of", "12", "12", True),  # result after operands
+    ("3 + 1 = 4 is an incorrect answer.", "4", "4", True),  # the model doubts itself; we grade the number
+    ("17 - 1 = 17 in both terms.", "16", "17", False),  # last equals wins over later words
+    ("8 * 8 = 64\n\nI'm", "64", "64", True),  # truncated after the answer
+    ("What is a number?", "4", None, False),  # a question back: invalid
+    # Formats of longer chain-of-thought answers (paper prompt); written for this table.
+    ("So the total is 5 + 7 = 12.\nThe answer is 12", "12", "12", True),  # GSM8K style final phrase
+    ("Adding up, we get \\boxed{1,234}.", "1234", "1234", True),  # boxed with thousands separator
+    ("First 2 + 2 = 4, then \\boxed{\\frac{1}{2}} no, \\boxed{7}", "7", "7", True),  # last box wins
+    ("She pays $1,200.50 in total.", "1200.5", "1200.5", True),  # dollars and cents
+    ("The answer is: **42**", "42", "42", True),  # markdown bold
+    ("It is 12.0", "12", "12", True),  # decimal zero equals the integer
+    ("\\boxed{12", "12", "12", True),  # unclosed box (truncated): falls back to the last number
+]
+
+
+@pytest.mark.parametrize(("text", "gold", "expected", "correct"), REGRESSION)
+def test_regression_table(text, gold, expected, correct):
+    assert extract_answer(text) == expected
+    assert answers_match(extract_answer(text), gold) is correct
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [("1,234", "1234"), ("12.", "12"), ("$5", "5"), ("12.50", "12.5"), ("-3", "-3"), (".5", "0.5"), ("abc", None), ("", None)],
+)
+def test_normalize_number(raw, canonical):
+    assert normalize_number(raw) == canonical
+
+
+@given(st.integers(min_value=-10**9, max_value=10**9))
+def test_property_integer_answers_round_trip_in_every_format(value):
+    gold = str(value)
+    for text in (f"The answer is {value}.", f"\\boxed{{{value:,}}}", f"x = {value}", f"{value:,}"):
+        assert answers_match(extract_answer(text), gold), text
+
+
+def test_strategies_can_be_restricted():
+    boxed_only = NumericExtraction(strategies=("boxed",))
+    assert extract_answer("The answer is 5", boxed_only) is None
+    assert extract_answer("\\boxed{5}", boxed_only) == "5"
+    with pytest.raises(ValueError, match="unknown or empty extraction strategies"):
+        NumericExtraction(strategies=("regex-magic",))
+
+
+def test_non_numeric_gold_compares_as_text():
+    assert answers_match("b", "B")
+    assert not answers_match(None, "B")
+
+
+def _write_inputs(tmp_path):
+    data = tmp_path / "data.jsonl"
+    write_jsonl(data, [
+        {"qid": "q1", "question": "What is 2 + 3?", "answer": "5", "dataset": "d", "meta": {}},
+        {"qid": "q2", "question": "What is 2 * 3?", "answer": "6", "dataset": "d", "meta": {}},
+    ])  # fmt: skip
+    gen = tmp_path / "gen.jsonl"
+    texts = [("q1", "2 + 3 = 5"), ("q1", "I can't"), ("q2", "The answer is 5."), ("q2", "6")]
+    write_jsonl(gen, [
+        {"qid": q, "sample": k % 2, "text": t, "num_tokens": 3, "reasoning_tokens": None, "finish_reason": "stop", "mean_logprob": -0.5}
+        for k, (q, t) in enumerate(texts)
+    ])  # fmt: skip
+    return data, gen
+
+
+def test_grade_file_writes_the_contract_csv(tmp_path):
+    data, gen = _write_inputs(tmp_path)
+    out = grade_file(gen, data, tmp_path / "grades" / "p.csv", kind="numeric")
+    rows = read_csv(out, required=GRADE_COLUMNS)
+    assert out.read_text().splitlines()[0] == ",".join(GRADE_COLUMNS)
+    assert [(r["qid"], r["sample"], r["answer"], r["valid"], r["correct"]) for r in rows] == [
+        ("q1", "0", "5", "true", "true"),
+        ("q1", "1", "", "false", "false"),
+        ("q2", "0", "5", "true", "false"),
+        ("q2", "1", "6", "true", "true"),
+    ]
+    assert not list(out.parent.glob("*.tmp-*"))
+
+
+def test_grade_file_names_unknown_qids_and_kinds(tmp_path):
+    data, gen = _write_inputs(tmp_path)
+    with gen.open("a") as fh:
+        fh.write(json.dumps({"qid": "q9", "sample": 0, "text": "1"}) + "\n")
+    with pytest.raises(ArtifactError, match=r"gen.jsonl:5: qid 'q9' is not in the dataset"):
+        grade_file(gen, data, tmp_path / "g.csv")
+    with pytest.raises(ValueError, match="unknown grading kind 'letters'"):
+        grade_file(gen, data, tmp_path / "g.csv", kind="letters")
+
+
+def test_grade_file_reports_malformed_lines(tmp_path):
+    data, gen = _write_inputs(tmp_path)
+    with gen.open("a") as fh:
+        fh.write("{not json\n")
+    with pytest.raises(ArtifactError, match=r"gen.jsonl:5: invalid JSON"):
+        grade_file(gen, data, tmp_path / "g.csv")
+
+
+def test_default_kind_is_registered():
+    assert "numeric" in EXTRACTIONS
