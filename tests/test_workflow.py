@@ -288,3 +288,8 @@ def test_end_to_end_ci_config(tmp_path):
     # A second run has nothing to do.
     again = snakemake(wf, "--dry-run", "--configfile", "config/ci.yaml")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # One report page with Table 2 and the figures.
+    report = snakemake(wf, "--report", "report.html", "--configfile", "config/ci.yaml")
+    assert report.returncode == 0, (report.stdout + report.stderr)[-3000:]
+    assert (wf / "report.html").stat().st_size > 10_000
