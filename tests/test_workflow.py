@@ -289,6 +289,14 @@ def test_end_to_end_ci_config(tmp_path):
     again = snakemake(wf, "--dry-run", "--configfile", "config/ci.yaml")
     assert "Nothing to be done" in again.stdout + again.stderr
 
+    # A new price or alpha redoes the markets onwards, never the generations or grades.
+    cfg["providers"][0]["price_per_million"] *= 2
+    cfg["datasets"][0]["alpha"] *= 2
+    (wf / "repriced.yaml").write_text(yaml.safe_dump(cfg))
+    replan = planned_jobs(wf, "--configfile", "repriced.yaml")
+    assert replan["market"] == len(datasets) * len(methods)
+    assert not {"prepare_data", "prepare_model", "generate", "grade", "score_rewards", "curve"} & set(replan), replan
+
     # One report page with Table 2 and the figures.
     report = snakemake(wf, "--report", "report.html", "--configfile", "config/ci.yaml")
     assert report.returncode == 0, (report.stdout + report.stderr)[-3000:]

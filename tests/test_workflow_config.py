@@ -210,3 +210,17 @@ def test_trace_kind_needs_trace_source(cfg):
 def test_load_config_reports_missing_file(tmp_path):
     with pytest.raises(ttc.ConfigError, match="nope.yaml: file not found"):
         ttc.load_config(tmp_path / "nope.yaml", SCHEMA)
+
+
+def test_stage_params_leave_out_market_only_keys(cfg):
+    """Prices and alpha must not reach generation or data params (Snakemake reruns on params)."""
+    ttc.validate_config(cfg, SCHEMA)
+    pid, did = cfg["providers"][0]["id"], cfg["datasets"][0]["id"]
+    assert "price_per_million" not in ttc.generation_recipe(cfg, pid)
+    assert "alpha" not in ttc.dataset_spec(cfg, did)
+    assert set(ttc.generation_settings(cfg)) == {"shard_size", "max_batch_rows", "threads"}
+
+
+def test_canonical_params_ignore_key_order():
+    assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})) == ["a", "b"]
+    assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})["a"]["c"][0]) == ["e", "f"]

@@ -38,6 +38,11 @@ __all__ = [
     "thetas",
     "provider",
     "dataset",
+    "canonical",
+    "dataset_spec",
+    "model_spec",
+    "generation_recipe",
+    "generation_settings",
     "model_of",
     "engine_of",
     "providers_by_engine",
@@ -307,6 +312,44 @@ def provider(config: dict, provider_id: str) -> dict:
 
 def dataset(config: dict, dataset_id: str) -> dict:
     return _by_id(config["datasets"], dataset_id, "datasets")
+
+
+# Keys that change what a stage produces. A rule's params hold only these, so Snakemake's
+# params rerun trigger redoes generation when the recipe changes, not when a price or alpha does.
+MARKET_ONLY_DATASET_KEYS = ("alpha",)
+GENERATION_PROVIDER_KEYS = ("id", "model", "prompt", "temperature", "samples", "max_new_tokens")
+GENERATION_SETTINGS = ("shard_size", "max_batch_rows", "threads")
+
+
+def canonical(obj: Any) -> Any:
+    """Mappings with sorted keys, recursively: Snakemake compares params by their text, so the same
+    settings written in another key order (e.g. a config merged by another tool) must look equal."""
+    if isinstance(obj, dict):
+        return {k: canonical(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [canonical(v) for v in obj]
+    return obj
+
+
+def dataset_spec(config: dict, dataset_id: str) -> dict:
+    """A dataset entry without its market-only keys: what the question loader sees."""
+    entry = dataset(config, dataset_id)
+    return canonical({k: v for k, v in entry.items() if k not in MARKET_ONLY_DATASET_KEYS})
+
+
+def model_spec(config: dict, model_key: str) -> dict:
+    """A ``models:`` entry, canonically ordered."""
+    return canonical(config["models"][model_key])
+
+
+def generation_recipe(config: dict, provider_id: str) -> dict:
+    """A provider's decoding recipe: the keys that decide its samples (not its price or methods)."""
+    entry = provider(config, provider_id)
+    return {k: entry[k] for k in GENERATION_PROVIDER_KEYS}
+
+
+def generation_settings(config: dict) -> dict:
+    return {k: config["generation"][k] for k in GENERATION_SETTINGS}
 
 
 def model_of(config: dict, provider_id: str) -> dict:

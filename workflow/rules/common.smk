@@ -100,12 +100,12 @@ def benchmark_path(rule, name):
 # ---------------------------------------------------------------- per-job lookups (input functions, params)
 
 
-def provider_cfg(wildcards):
-    return ttc.provider(config, wildcards.provider)
+def provider_recipe(wildcards):
+    return ttc.generation_recipe(config, wildcards.provider)
 
 
-def model_cfg(wildcards):
-    return ttc.model_of(config, wildcards.provider)
+def model_spec(wildcards):
+    return ttc.model_spec(config, ttc.provider(config, wildcards.provider)["model"])
 
 
 def model_input(wildcards):
@@ -114,8 +114,8 @@ def model_input(wildcards):
     return [model_dir(key)] if key in LOCAL_COPY_MODELS else []
 
 
-def dataset_cfg(wildcards):
-    return ttc.dataset(config, wildcards.dataset)
+def dataset_spec(wildcards):
+    return ttc.dataset_spec(config, wildcards.dataset)
 
 
 def curve_inputs(wildcards):

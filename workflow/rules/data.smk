@@ -9,7 +9,7 @@ rule prepare_data:
     conda:
         "../../envs/analysis.yaml"
     params:
-        dataset=dataset_cfg,
+        dataset=dataset_spec,
         seed=config["seed"],
     threads: 1
     resources:

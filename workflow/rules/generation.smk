@@ -12,7 +12,7 @@ rule prepare_model:
     conda:
         "../../envs/generation-cpu.yaml"
     params:
-        model=lambda wildcards: config["models"][wildcards.model],
+        model=lambda wildcards: ttc.model_spec(config, wildcards.model),
     threads: 1
     resources:
         mem_mb=4000,
@@ -35,11 +35,11 @@ rule generate:
     conda:
         "../../envs/generation-cpu.yaml"
     params:
-        provider=provider_cfg,
-        model=model_cfg,
+        provider=provider_recipe,
+        model=model_spec,
         model_cache=lambda wildcards: model_dir(ttc.provider(config, wildcards.provider)["model"]),
         shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
-        generation=config["generation"],
+        generation=ttc.generation_settings(config),
         seed=config["seed"],
     threads: config["generation"]["threads"]
     resources:
@@ -63,11 +63,11 @@ rule generate_vllm:
     conda:
         "../../envs/generation-gpu.yaml"
     params:
-        provider=provider_cfg,
-        model=model_cfg,
+        provider=provider_recipe,
+        model=model_spec,
         model_cache=lambda wildcards: model_dir(ttc.provider(config, wildcards.provider)["model"]),
         shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
-        generation=config["generation"],
+        generation=ttc.generation_settings(config),
         seed=config["seed"],
     threads: 4
     resources:

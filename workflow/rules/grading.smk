@@ -12,7 +12,6 @@ rule grade:
     conda:
         "../../envs/analysis.yaml"
     params:
-        dataset=dataset_cfg,
         grading=config["grading"],
     threads: 1
     resources:

@@ -9,11 +9,10 @@ log = start(snakemake)  # noqa: F821 (snakemake is injected by the script direct
 from ttcgames.generation import run_generation  # noqa: E402
 
 gen = snakemake.params.generation
-model = {k: v for k, v in snakemake.params.model.items() if k != "key"}
 summary = run_generation(
     snakemake.input.data,
     dict(snakemake.params.provider),
-    model,
+    dict(snakemake.params.model),
     snakemake.output.jsonl,
     snakemake.params.shard_dir,
     seed=snakemake.params.seed,
