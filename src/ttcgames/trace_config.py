@@ -19,15 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, Combo, _schema_errors, dataset_ids, fill_defaults, load_schema
+from .config import ConfigError, _schema_errors, fill_defaults, load_schema, provider_methods, providers_for, uses_traces
 
 __all__ = [
     "default_trace_schema_path",
     "validate_trace_config",
-    "uses_traces",
-    "provider_methods",
-    "providers_for",
-    "trace_combos",
     "trace_name",
     "import_settings",
 ]
@@ -35,31 +31,6 @@ __all__ = [
 
 def default_trace_schema_path() -> Path:
     return Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "traces.schema.yaml"
-
-
-def uses_traces(config: dict) -> bool:
-    return config.get("source", "generate") == "traces"
-
-
-def provider_methods(config: dict, provider: dict) -> list[str]:
-    """The methods a provider competes in (default: every configured method)."""
-    return list(provider.get("methods") or config.get("methods", []))
-
-
-def providers_for(config: dict, method: str) -> list[str]:
-    """Provider ids that compete in ``method``'s game, in config order."""
-    return [p["id"] for p in config["providers"] if method in provider_methods(config, p)]
-
-
-def trace_combos(config: dict) -> list[Combo]:
-    """The (dataset, provider, method) curves to build: providers only in their own methods."""
-    return [
-        Combo(d, p["id"], m)
-        for d in dataset_ids(config)
-        for p in config["providers"]
-        for m in config["methods"]
-        if m in provider_methods(config, p)
-    ]
 
 
 def trace_name(config: dict, provider_id: str) -> str:
