@@ -103,8 +103,9 @@ def _config(name: str) -> dict:
     return yaml.safe_load((ROOT / "config" / name).read_text())
 
 
-def test_lint_passes(wf):
-    proc = snakemake(wf, "--lint")
+@pytest.mark.parametrize("configfile", [None, "config/paper-traces.yaml"])
+def test_lint_passes(wf, configfile):
+    proc = snakemake(wf, "--lint", *(["--configfile", configfile] if configfile else []))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr
 

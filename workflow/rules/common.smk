@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from ttcgames import config as ttc  # noqa: E402
+from ttcgames import trace_config as ttc_traces  # noqa: E402
 
 
 # ---------------------------------------------------------------- config (validated at parse time)
@@ -19,6 +20,12 @@ try:
         Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
         source="config from " + ", ".join(str(f) for f in workflow.configfiles),
     )
+    if ttc.uses_traces(config):  # the trace reproduction's keys (workflow/rules/traces.smk)
+        ttc_traces.validate_trace_config(
+            config,
+            Path(workflow.basedir) / "workflow" / "schemas" / "traces.schema.yaml",
+            source="config from " + ", ".join(str(f) for f in workflow.configfiles),
+        )
 except ttc.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -87,6 +94,19 @@ def figure_path(kind, dataset, method, ext="png"):
 
 def table_path(ext):
     return f"{RESULTS}/tables/table2.{ext}"
+
+
+def trace_report_path(dataset, provider):
+    return f"{RESULTS}/traces/{dataset}/{provider}.report.json"
+
+
+def compare_path(ext):
+    return f"{RESULTS}/compare/published.{ext}"
+
+
+def trace_targets():
+    """The trace reproduction's own outputs: the comparison with the paper and the import summary."""
+    return [compare_path("csv"), compare_path("md"), f"{RESULTS}/traces/import_summary.csv"]
 
 
 def log_path(rule, name):

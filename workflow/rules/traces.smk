@@ -3,30 +3,7 @@
 # bins; the comparison with the published numbers ends the run. Included by the Snakefile when
 # config["source"] == "traces" (in place of generation.smk, grading.smk and rewards.smk).
 
-from ttcgames import trace_config as ttc_traces  # noqa: E402
-
-try:
-    ttc_traces.validate_trace_config(
-        config,
-        Path(workflow.basedir) / "workflow" / "schemas" / "traces.schema.yaml",
-        source="config from " + ", ".join(str(f) for f in workflow.configfiles),
-    )
-except ttc.ConfigError as exc:
-    raise WorkflowError(str(exc)) from None
-
-
-def trace_report_path(dataset, provider):
-    return f"{RESULTS}/traces/{dataset}/{provider}.report.json"
-
-
-def compare_path(ext):
-    return f"{RESULTS}/compare/published.{ext}"
-
-
-def trace_targets():
-    """The comparison with the paper and the summary of every import."""
-    return [compare_path("csv"), compare_path("md"), f"{RESULTS}/traces/import_summary.csv"]
-
+# Its config keys are validated and its path helpers defined in common.smk.
 
 # The import and the estimator-aware curve rules win over the generating path's rules.
 ruleorder: trace_curve > curve
