@@ -4,14 +4,34 @@ A dataset spec is one entry of the config's ``datasets:`` list; ``id`` and ``kin
 the other keys belong to the loader. Every loader returns records
 ``{"qid", "question", "answer", "dataset", "meta"}`` with string ``qid``/``question``/``answer``.
 
-The real benchmarks (GSM8K, GPQA, AIME) register further kinds in a later issue. The default
-workflow uses ``arithmetic``: bare arithmetic questions the project generates itself, seeded,
-with exact integer answers, sized to what a 135M-parameter model can sometimes solve
+The default workflow uses ``arithmetic``: bare arithmetic questions the project generates itself,
+seeded, with exact integer answers, sized to what a 135M-parameter model can sometimes solve
 (see docs/default-market.md for why this task and these operand ranges).
+
+The paper's benchmarks (docs/gpu.md) are the kinds ``gsm8k``, ``gpqa`` and ``aime``. Each reads
+rows either from the Hugging Face hub (``hub_id``, ``hub_config``, ``split``, ``revision``; through
+the ``datasets`` library, imported only then) or from a local file (``local_path``: JSONL, CSV or
+Parquet with the hub's field names), then maps them to prepared records:
+
+- ``gsm8k`` (``openai/gsm8k``, config ``main``, split ``test``): gold = the text after ``####`` in
+  ``answer``, thousands separators removed; the worked solution stays in ``meta.solution``;
+- ``gpqa`` (``Idavidrein/gpqa``, gated, config ``gpqa_diamond``, split ``train``): the four options
+  (``Correct Answer``, ``Incorrect Answer 1-3``) are shuffled with a per-question seed derived from
+  (master seed, dataset id, question index) and recorded in ``meta`` with the resulting order; the
+  question text shows them as lettered options (``ttcgames.prompts.format_multiple_choice``) and
+  the gold answer is the correct option's letter;
+- ``aime`` (``gneubig/aime-1983-2024``, split ``train``; the paper's footnote names
+  ``Maxwell-Jia/AIME_2024``, whose fields ``Problem``/``Answer`` are read too): question and integer
+  answer, optionally only some ``years``.
+
+Gated datasets take the token from the environment variable ``HF_TOKEN`` only; it is never
+written to a file or a log. Every kind accepts ``n_questions`` (keep the first n; null = all).
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import zlib
@@ -32,6 +52,13 @@ __all__ = [
     "validate_records",
     "arithmetic_questions",
     "OPERATIONS",
+    "read_rows",
+    "gsm8k_questions",
+    "gpqa_questions",
+    "aime_questions",
+    "gsm8k_gold",
+    "gpqa_shuffle_seed",
+    "HUB_DEFAULTS",
 ]
 
 RECORD_KEYS = ("qid", "question", "answer", "dataset", "meta")
@@ -167,3 +194,224 @@ def arithmetic_questions(spec: dict[str, Any], seed: int) -> list[dict[str, Any]
 
 
 register_loader("arithmetic")(arithmetic_questions)
+
+
+# --- the paper's benchmarks: GSM8K, GPQA, AIME -----------------------------------------------------
+
+# kind -> where its rows come from by default (paper-facts, "Experimental grid").
+HUB_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gsm8k": {"hub_id": "openai/gsm8k", "hub_config": "main", "split": "test"},
+    "gpqa": {"hub_id": "Idavidrein/gpqa", "hub_config": "gpqa_diamond", "split": "train"},
+    "aime": {"hub_id": "gneubig/aime-1983-2024", "hub_config": None, "split": "train"},
+}
+
+
+def _read_local_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a local JSONL, JSON (a list of objects), CSV or Parquet file, as dicts keyed by the file's field names."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: local dataset file not found")
+    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    if suffix in (".jsonl", ".ndjson"):
+        rows = []
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ArtifactError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+                if not isinstance(row, dict):
+                    raise ArtifactError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+                rows.append(row)
+        return rows
+    if suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise ArtifactError(f"{path}: expected a JSON list of objects")
+        return data
+    if suffix == ".csv":
+        with open(path, encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    raise ValueError(f"{path}: unsupported local dataset format {path.suffix!r} (use .jsonl, .json, .csv or .parquet)")
+
+
+def _read_hub_rows(hub_id: str, hub_config: str | None, split: str, revision: str | None, where: str) -> list[dict[str, Any]]:
+    """Rows of a hub dataset split through ``datasets.load_dataset`` (token from ``HF_TOKEN`` only)."""
+    try:
+        import datasets
+    except ImportError as exc:
+        raise ImportError(f"{where}: loading {hub_id} from the hub needs `pip install datasets`") from exc
+    # The token is read from the environment and handed to the library; never logged or stored.
+    token = os.environ.get("HF_TOKEN") or None
+    try:
+        ds = datasets.load_dataset(hub_id, hub_config, split=split, revision=revision, token=token)
+    except Exception as exc:  # the library raises many types (gated, offline, missing config)
+        hint = "" if token else " (gated datasets need an access token in the environment variable HF_TOKEN)"
+        raise RuntimeError(f"{where}: could not load {hub_id} (config {hub_config}, split {split}): {type(exc).__name__}: {exc}{hint}") from None
+    return [dict(row) for row in ds]
+
+
+def read_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The raw rows of a benchmark spec: from ``local_path`` when given, else from the hub."""
+    where = f"dataset {spec.get('id')!r}"
+    defaults = HUB_DEFAULTS.get(spec.get("kind"), {})
+    local = spec.get("local_path")
+    if local:
+        return _read_local_rows(Path(local))
+    hub_id = spec.get("hub_id") or defaults.get("hub_id")
+    if not hub_id:
+        raise ValueError(f"{where}: set 'hub_id' or 'local_path'")
+    hub_config = spec.get("hub_config", defaults.get("hub_config"))
+    split = spec.get("split") or defaults.get("split", "train")
+    return _read_hub_rows(hub_id, hub_config, split, spec.get("revision"), where)
+
+
+def _field(row: dict[str, Any], names: tuple[str, ...], where: str) -> Any:
+    """The first of ``names`` present in ``row`` (hub datasets differ in capitalisation), or a clear error."""
+    for name in names:
+        if name in row and row[name] is not None:
+            return row[name]
+    raise ArtifactError(f"{where}: missing field {' / '.join(repr(n) for n in names)} (fields: {', '.join(map(str, row))})")
+
+
+def _first_n(rows: list, spec: dict[str, Any]) -> list:
+    """The first ``n_questions`` rows (all when the key is missing or null)."""
+    n = spec.get("n_questions")
+    if n is None:
+        return rows
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"dataset {spec.get('id')!r}: 'n_questions' must be a positive integer or null, got {n!r}")
+    return rows[:n]
+
+
+def _where(spec: dict[str, Any], index: int) -> str:
+    source = spec.get("local_path") or spec.get("hub_id") or HUB_DEFAULTS.get(spec.get("kind"), {}).get("hub_id")
+    return f"dataset {spec.get('id')!r} ({source}) row {index + 1}"
+
+
+_GSM8K_GOLD = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
+
+
+def gsm8k_gold(answer_field: str) -> str:
+    """GSM8K's gold answer: the text after ``####``, thousands separators removed ("1,234" -> "1234")."""
+    m = _GSM8K_GOLD.search(answer_field)
+    if m is None:
+        raise ValueError("no '####' marker in the answer field")
+    return m.group(1).replace(",", "").strip()
+
+
+def gsm8k_questions(spec: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+    """GSM8K (fields ``question``, ``answer``); the seed is unused (no random choice)."""
+    dataset_id = spec["id"]
+    records = []
+    for i, row in enumerate(_first_n(read_rows(spec), spec)):
+        where = _where(spec, i)
+        question = _field(row, ("question",), where)
+        solution = str(_field(row, ("answer",), where))
+        try:
+            gold = gsm8k_gold(solution)
+        except ValueError as exc:
+            raise ArtifactError(f"{where}: field 'answer': {exc}") from None
+        records.append(
+            {
+                "qid": f"{dataset_id}-{i:04d}",
+                "question": str(question).strip(),
+                "answer": gold,
+                "dataset": dataset_id,
+                "meta": {"index": i, "solution": solution},
+            }
+        )
+    return records
+
+
+GPQA_OPTION_FIELDS = ("Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
+
+
+def gpqa_shuffle_seed(seed: int, dataset_id: str, index: int) -> int:
+    """The seed that shuffles question ``index``'s options: a function of (master seed, dataset id, index) only."""
+    seq = np.random.SeedSequence([int(seed), zlib.crc32(dataset_id.encode()), int(index)])
+    return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+
+def gpqa_questions(spec: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+    """GPQA (fields ``Question``, ``Correct Answer``, ``Incorrect Answer 1-3``, ``Record ID``).
+
+    Option order: ``numpy.random.default_rng(shuffle_seed).permutation(4)`` over
+    (correct, incorrect 1, 2, 3); ``meta.order[k]`` names the source field shown as letter k,
+    ``meta.options`` the shown texts, ``meta.shuffle_seed`` the seed (so anyone can re-derive it).
+    """
+    from ttcgames.prompts import OPTION_LETTERS, format_multiple_choice
+
+    dataset_id = spec["id"]
+    records = []
+    for i, row in enumerate(_first_n(read_rows(spec), spec)):
+        where = _where(spec, i)
+        question = str(_field(row, ("Question",), where))
+        options = [str(_field(row, (name,), where)).strip() for name in GPQA_OPTION_FIELDS]
+        if len(set(options)) < len(options):
+            raise ArtifactError(f"{where}: two options have the same text; the gold letter would be ambiguous")
+        qseed = gpqa_shuffle_seed(seed, dataset_id, i)
+        perm = [int(k) for k in np.random.default_rng(qseed).permutation(len(options))]
+        shown = [options[k] for k in perm]
+        letter = OPTION_LETTERS[perm.index(0)]  # where the correct answer (source index 0) landed
+        records.append(
+            {
+                "qid": f"{dataset_id}-{i:04d}",
+                "question": format_multiple_choice(question, shown),
+                "answer": letter,
+                "dataset": dataset_id,
+                "meta": {
+                    "index": i,
+                    "record_id": str(row.get("Record ID", "")),
+                    "question_text": question.strip(),
+                    "shuffle_seed": qseed,
+                    "order": [GPQA_OPTION_FIELDS[k] for k in perm],
+                    "options": shown,
+                },
+            }
+        )
+    return records
+
+
+def aime_questions(spec: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+    """AIME (gneubig/aime-1983-2024: ``ID``, ``Year``, ``Problem Number``, ``Question``, ``Answer``;
+    Maxwell-Jia/AIME_2024: ``ID``, ``Problem``, ``Answer``). Optional ``years``: keep only those years
+    (needs a ``Year`` field). Answers are integers 0-999, written without leading zeros."""
+    dataset_id = spec["id"]
+    years = spec.get("years")
+    rows = read_rows(spec)
+    if years:
+        wanted = {int(y) for y in years}
+        kept = []
+        for i, row in enumerate(rows):
+            year = _field(row, ("Year", "year"), _where(spec, i))
+            if int(year) in wanted:
+                kept.append((i, row))
+    else:
+        kept = list(enumerate(rows))
+    kept = _first_n(kept, spec)
+    records = []
+    for j, (i, row) in enumerate(kept):
+        where = _where(spec, i)
+        question = str(_field(row, ("Question", "Problem", "problem", "question"), where)).strip()
+        raw = str(_field(row, ("Answer", "answer"), where)).strip()
+        try:
+            gold = str(int(float(raw))) if re.fullmatch(r"-?\d+(\.0+)?", raw) else raw
+        except ValueError:
+            gold = raw
+        meta = {"index": i, "id": str(row.get("ID", row.get("id", "")))}
+        for key in ("Year", "Problem Number", "Part"):
+            if key in row and row[key] is not None:
+                meta[key.lower().replace(" ", "_")] = row[key] if isinstance(row[key], (int, str)) else str(row[key])
+        records.append({"qid": f"{dataset_id}-{j:04d}", "question": question, "answer": gold, "dataset": dataset_id, "meta": meta})
+    return records
+
+
+register_loader("gsm8k")(gsm8k_questions)
+register_loader("gpqa")(gpqa_questions)
+register_loader("aime")(aime_questions)

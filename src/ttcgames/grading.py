@@ -12,23 +12,45 @@ Numeric extraction tries, in order (the first that finds a number wins):
    of an expression (a number next to ``+ - * /``), which restate the question.
 Numbers may carry thousands separators ("1,234"), a leading ``$`` and a trailing period; they are
 compared as exact decimals, so "12", "12.0" and "12." all equal gold "12".
-A later issue adds math-verify (symbolic answers) and GPQA letters as further kinds.
+
+Grading kinds (``EXTRACTIONS``, the config's ``grading.kind`` or a dataset's ``grading`` key):
+
+- ``numeric``: the extraction above, exact decimal comparison (the default CPU market);
+- ``math-verify``: the paper's maths datasets (GSM8K, AIME). When the sample holds a complete
+  ``\\boxed{...}``, only the last one is read (a sample that boxes several answers, "\\boxed{5}
+  ... actually \\boxed{7}", means the last; math-verify alone would read the set {5, 7}); otherwise
+  the whole text goes to ``math_verify.parse``. Correctness is ``math_verify.verify(gold, answer)``
+  (LaTeX fractions, thousands separators, "x = 5" against 5). The ``answer`` column is a canonical
+  string of the parsed value ("72", "3/4"), so majority voting groups equal values;
+- ``choice``: GPQA option letters (``ttcgames.choices``), compared with the gold letter.
+
+math-verify bounds each parse and comparison with ``signal.alarm``, which Python allows only in the
+main thread of the main interpreter. ``MathVerifyExtraction.timeout_seconds`` is therefore applied
+in the main thread only; grading from another thread (e.g. a thread pool) runs without the timeout
+instead of failing (math-verify's default raises ``ValueError`` there). The workflow's grading jobs
+run in the main thread of their own process, so they keep the timeout.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import threading
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from ttcgames.choices import ChoiceExtraction, extract_choice
 from ttcgames.jsonl import ArtifactError, read_jsonl, write_csv
 
 __all__ = [
     "NumericExtraction",
+    "MathVerifyExtraction",
     "EXTRACTIONS",
+    "grade_text",
+    "math_verify_timeout",
     "extract_answer",
     "normalize_number",
     "answers_match",
@@ -130,7 +152,24 @@ _STRATEGIES = {
     "last_number": _from_last_number,
 }
 
-EXTRACTIONS: dict[str, NumericExtraction] = {"numeric": NumericExtraction()}
+@dataclass(frozen=True)
+class MathVerifyExtraction:
+    """Settings for math-verify grading (GSM8K, AIME); see the module docstring."""
+
+    timeout_seconds: int = 5  # per parse / comparison, main thread only (signal.alarm)
+    last_boxed_only: bool = True  # several boxed answers: the last one is final
+    float_rounding: int = 6  # math_verify.verify's rounding of floats
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds < 0:
+            raise ValueError(f"timeout_seconds must be >= 0, got {self.timeout_seconds}")
+
+
+EXTRACTIONS: dict[str, NumericExtraction | MathVerifyExtraction | ChoiceExtraction] = {
+    "numeric": NumericExtraction(),
+    "math-verify": MathVerifyExtraction(),
+    "choice": ChoiceExtraction(),
+}
 
 
 def extract_answer(text: str, config: NumericExtraction = EXTRACTIONS["numeric"]) -> str | None:
@@ -157,8 +196,84 @@ def answers_match(predicted: str | None, gold: str) -> bool:
     return predicted.strip().lower() == gold.strip().lower()
 
 
+def math_verify_timeout(seconds: int) -> int | None:
+    """The timeout math-verify may use here: ``seconds`` in the main thread, None (no alarm) elsewhere."""
+    if seconds and threading.current_thread() is threading.main_thread():
+        return int(seconds)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_gold(gold: str, timeout: int | None) -> tuple:
+    from math_verify import parse
+
+    parsed = parse(gold if "$" in gold or "\\" in gold else f"${gold}$", parsing_timeout=timeout)
+    return tuple(parsed)
+
+
+def _canonical(value: Any) -> str | None:
+    """A canonical string of a parsed answer: numbers as exact decimals or p/q, an "x = 5" as its right side."""
+    import sympy
+
+    if isinstance(value, sympy.Eq) and isinstance(value.lhs, sympy.Symbol):
+        value = value.rhs
+    if isinstance(value, sympy.Integer):
+        return str(int(value))
+    if isinstance(value, sympy.Rational):
+        return f"{value.p}/{value.q}"
+    if isinstance(value, sympy.Float):
+        # An exact decimal as a fraction, so "0.75" and "\\frac{3}{4}" vote together.
+        decimal = normalize_number(format(float(value), ".12g"))
+        if decimal is None:
+            return str(value)
+        exact = sympy.Rational(decimal)
+        return str(int(exact)) if exact.q == 1 else f"{exact.p}/{exact.q}"
+    if isinstance(value, sympy.Basic):
+        text = str(value)
+        return text or None
+    return str(value).strip() or None
+
+
+def _math_verify_grade(text: str, gold: str, config: MathVerifyExtraction) -> tuple[str | None, bool]:
+    from math_verify import parse, verify
+
+    timeout = math_verify_timeout(config.timeout_seconds)
+    target = text
+    if config.last_boxed_only:
+        boxed = _last_boxed(text)
+        if boxed is not None:
+            target = "\\boxed{" + boxed + "}"
+    parsed = parse(target, parsing_timeout=timeout)
+    if not parsed:
+        return None, False
+    answer = _canonical(parsed[0])
+    if answer is None:
+        return None, False
+    gold_parsed = _parse_gold(gold, timeout)
+    if not gold_parsed:
+        raise ArtifactError(f"gold answer {gold!r} cannot be parsed by math-verify")
+    correct = bool(verify(list(gold_parsed), parsed, float_rounding=config.float_rounding, timeout_seconds=timeout))
+    return answer, correct
+
+
+def grade_text(
+    text: str, gold: str, config: NumericExtraction | MathVerifyExtraction | ChoiceExtraction = EXTRACTIONS["numeric"]
+) -> tuple[str | None, bool]:
+    """Extract one sample's answer and compare it with ``gold``: ``(answer or None, correct)``."""
+    if isinstance(config, MathVerifyExtraction):
+        return _math_verify_grade(text, gold, config)
+    if isinstance(config, ChoiceExtraction):
+        letter = extract_choice(text, config)
+        return letter, letter is not None and letter == gold.strip().upper()
+    answer = extract_answer(text, config)
+    return answer, answers_match(answer, gold)
+
+
 def grade_records(
-    generations: list[dict[str, Any]], questions: list[dict[str, Any]], config: NumericExtraction, where: str = ""
+    generations: list[dict[str, Any]],
+    questions: list[dict[str, Any]],
+    config: NumericExtraction | MathVerifyExtraction | ChoiceExtraction,
+    where: str = "",
 ) -> list[dict[str, Any]]:
     """One grade row per generation record, in the generation file's order."""
     gold = {q["qid"]: q["answer"] for q in questions}
@@ -166,14 +281,17 @@ def grade_records(
     for i, rec in enumerate(generations, start=1):
         if rec["qid"] not in gold:
             raise ArtifactError(f"{where}:{i}: qid {rec['qid']!r} is not in the dataset")
-        answer = extract_answer(rec["text"], config)
+        try:
+            answer, correct = grade_text(rec["text"], gold[rec["qid"]], config)
+        except ArtifactError as exc:
+            raise ArtifactError(f"{where}:{i}: qid {rec['qid']!r}: {exc}") from None
         rows.append(
             {
                 "qid": rec["qid"],
                 "sample": rec["sample"],
                 "answer": answer or "",
                 "valid": answer is not None,
-                "correct": answers_match(answer, gold[rec["qid"]]),
+                "correct": correct,
             }
         )
     return rows

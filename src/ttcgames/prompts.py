@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PromptStyle", "PROMPT_STYLES", "get_prompt_style", "build_messages"]
+__all__ = ["PromptStyle", "PROMPT_STYLES", "get_prompt_style", "build_messages", "format_multiple_choice", "OPTION_LETTERS"]
+
+# GPQA's four options are shown as "A) ...", "B) ...", ... (ttcgames.choices reads the letter back).
+OPTION_LETTERS = "ABCD"
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ PROMPT_STYLES: dict[str, PromptStyle] = {
         PromptStyle(
             id="boxed",
             user_template="{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}.",
-            description="The paper's prompt for non-reasoning models (GSM8K, AIME).",
+            description="The paper's prompt for non-reasoning models (GSM8K, AIME; GPQA with its lettered options).",
         ),
         PromptStyle(
             id="think",
@@ -82,3 +85,20 @@ def build_messages(question: str, style: PromptStyle) -> list[dict[str, str]]:
         messages.append({"role": "system", "content": style.system})
     messages.append({"role": "user", "content": style.user_template.format(question=question)})
     return messages
+
+
+def format_multiple_choice(question: str, options: list[str], letters: str = OPTION_LETTERS) -> str:
+    """A multiple-choice question as the model sees it: the question, a blank line, one "X) option" per line.
+
+    GPQA's loader stores this text as the record's ``question``, so every prompt style (``boxed``,
+    ``think``) and the reward model see the same lettered options, e.g.::
+
+        What is 2 + 2?
+
+        A) 3
+        B) 4
+    """
+    if not 2 <= len(options) <= len(letters):
+        raise ValueError(f"expected 2 to {len(letters)} options, got {len(options)}")
+    lines = [f"{letter}) {option.strip()}" for letter, option in zip(letters, options)]
+    return question.strip() + "\n\n" + "\n".join(lines)

@@ -2,15 +2,30 @@
 
 Engines are looked up by the ``engine:`` key of a model spec and imported only when asked for,
 so the CPU path never imports vLLM (and nothing imports torch before generation starts).
+``engine: auto`` means vLLM when a CUDA device is visible and vLLM is installed, else transformers;
+it is resolved in the generation job itself (``resolve_engine_name``), on the machine that runs it.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["Sample", "Engine", "ENGINES", "load_engine"]
+__all__ = [
+    "Sample",
+    "Engine",
+    "ENGINES",
+    "load_engine",
+    "resolve_engine_name",
+    "cuda_available",
+    "THINK_END",
+    "reasoning_text",
+    "with_assistant_prefix",
+]
+
+THINK_END = "</think>"
 
 
 @dataclass(frozen=True)
@@ -19,13 +34,16 @@ class Sample:
 
     ``num_tokens`` counts every generated token the provider bills, the stop token included;
     ``mean_logprob`` is the mean log-probability of those tokens under the sampling distribution
-    (temperature applied, no top-k/top-p truncation).
+    (temperature applied, no top-k/top-p truncation). ``reasoning_tokens`` is set by engines that
+    count the think block on the generated token ids themselves (vLLM); otherwise the runner
+    counts it from the text with ``Engine.count_tokens``.
     """
 
     text: str
     num_tokens: int
     finish_reason: Literal["stop", "length"]
     mean_logprob: float
+    reasoning_tokens: int | None = None
 
 
 @runtime_checkable
@@ -50,15 +68,57 @@ class Engine(Protocol):
 # engine name -> "module:factory"; the factory takes (model_spec, model_dir, **options).
 ENGINES: dict[str, str] = {
     "transformers": "ttcgames.generation.transformers_engine:TransformersEngine",
-    # "vllm": "ttcgames.generation.vllm_engine:VLLMEngine",  # GPU engine, a later issue
+    "vllm": "ttcgames.generation.vllm_engine:VLLMEngine",
 }
 
 
-def load_engine(model_spec: dict[str, Any], model_dir: str, **options: Any) -> Engine:
-    """Instantiate the engine named by ``model_spec['engine']`` (default ``transformers``), importing it lazily."""
+def reasoning_text(text: str) -> str:
+    """The think block of a sample generated after a pre-filled ``<think>\\n``: the text before
+    ``</think>``, or all of it when the sample never closed the block (truncated)."""
+    end = text.find(THINK_END)
+    return text if end == -1 else text[:end]
+
+
+def with_assistant_prefix(rendered: str, prefix: str) -> str:
+    """Append the assistant pre-fill to a rendered chat prompt unless the template already ends with it.
+
+    Newer chat templates of the R1 distills open the assistant turn with ``<think>\\n`` themselves;
+    appending the paper's pre-fill again would give the model two think tags.
+    """
+    if not prefix:
+        return rendered
+    if rendered.endswith(prefix):
+        return rendered
+    stripped = prefix.rstrip()
+    if stripped and rendered.rstrip().endswith(stripped):
+        return rendered.rstrip() + prefix[len(stripped):]
+    return rendered + prefix
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device (False when torch is not installed); never imports vLLM."""
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def resolve_engine_name(model_spec: dict[str, Any]) -> str:
+    """The engine a model spec runs on here: its ``engine`` key, with ``auto`` = vLLM when CUDA and vLLM are present."""
     name = model_spec.get("engine", "transformers")
+    if name == "auto":
+        # find_spec of a top-level package does not import it, so the CPU path stays vLLM-free.
+        return "vllm" if importlib.util.find_spec("vllm") is not None and cuda_available() else "transformers"
+    return name
+
+
+def load_engine(model_spec: dict[str, Any], model_dir: str, **options: Any) -> Engine:
+    """Instantiate the engine named by ``model_spec['engine']`` (default ``transformers``; ``auto``
+    resolved by ``resolve_engine_name``), importing it lazily."""
+    name = resolve_engine_name(model_spec)
     if name not in ENGINES:
-        raise ValueError(f"model spec: unknown engine {name!r}; known: {', '.join(sorted(ENGINES))}")
+        raise ValueError(f"model spec: unknown engine {name!r}; known: auto, {', '.join(sorted(ENGINES))}")
     module_name, factory = ENGINES[name].split(":")
     module = importlib.import_module(module_name)
     return getattr(module, factory)(model_spec, model_dir, **options)

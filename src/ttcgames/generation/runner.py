@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ttcgames.datasets import read_dataset
-from ttcgames.generation.base import Engine, Sample, load_engine
+from ttcgames.generation.base import Engine, Sample, load_engine, reasoning_text, resolve_engine_name
 from ttcgames.generation.models import prepare_model
 from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, read_jsonl, write_json
 from ttcgames.prompts import build_messages, get_prompt_style
@@ -72,10 +72,12 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _reasoning_tokens(engine: Engine, text: str) -> int:
-    """Tokens inside the think block: the generated text runs after the pre-filled ``<think>\\n``."""
-    end = text.find("</think>")
-    return engine.count_tokens(text if end == -1 else text[:end])
+def _reasoning_tokens(engine: Engine, sample: Sample) -> int:
+    """Tokens inside the think block: the engine's own count when it made one (vLLM, on token ids),
+    else the model's tokenizer on the text before ``</think>`` (generated after the pre-filled ``<think>\\n``)."""
+    if sample.reasoning_tokens is not None:
+        return int(sample.reasoning_tokens)
+    return engine.count_tokens(reasoning_text(sample.text))
 
 
 def samples_to_records(
@@ -91,7 +93,7 @@ def samples_to_records(
                     "sample": k,
                     "text": s.text,
                     "num_tokens": s.num_tokens,
-                    "reasoning_tokens": _reasoning_tokens(engine, s.text) if reasoning and engine else None,
+                    "reasoning_tokens": _reasoning_tokens(engine, s) if reasoning and engine else None,
                     "finish_reason": s.finish_reason,
                     "mean_logprob": s.mean_logprob,
                 }
@@ -151,6 +153,9 @@ def run_generation(
         "dataset_sha256": _file_sha256(dataset_path),
         "n_questions": len(questions),
     }
+    if model_spec.get("engine") == "auto":
+        # The same spec gives other samples on a GPU (vLLM) than on a CPU (transformers).
+        manifest["resolved_engine"] = resolve_engine_name(model_spec)
     _sync_manifest(shard_dir, manifest)
 
     pending = [k for k, (shard, path) in enumerate(zip(shards, shard_paths)) if not _finished_shard(path, len(shard) * n)]

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
-from ttcgames.generation.base import Sample
+from ttcgames.generation.base import Sample, with_assistant_prefix
 
 __all__ = ["TransformersEngine"]
 
@@ -94,7 +94,7 @@ class TransformersEngine:
     def chat_prompt(self, messages: list[dict[str, str]], assistant_prefix: str = "") -> str:
         """The model's chat template with the assistant turn opened (plus an optional pre-fill)."""
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return text + assistant_prefix
+        return with_assistant_prefix(text, assistant_prefix)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False).input_ids)
