@@ -155,6 +155,12 @@ def test_combos_and_engines(cfg):
     assert len(ttc.combos(cfg)) == n
     assert ttc.providers_by_engine(cfg, "transformers") == ttc.provider_ids(cfg)
     assert ttc.providers_by_engine(cfg, "vllm") == []
+    cfg["models"]["big"] = {"source": "hub", "repo": "Qwen/Qwen2.5-7B-Instruct", "engine": "vllm"}
+    cfg["models"]["either"] = {"source": "hub", "repo": "Qwen/Qwen2.5-3B-Instruct", "engine": "auto"}
+    cfg["providers"][0]["model"], cfg["providers"][1]["model"] = "big", "either"
+    ids = ttc.provider_ids(cfg)
+    assert ttc.scheduled_on_gpu(cfg) == [ids[0]]
+    assert ttc.scheduled_on_cpu(cfg) == ids[1:]
 
 
 def test_wildcard_regex_matches_exactly_the_ids():
@@ -224,3 +230,11 @@ def test_stage_params_leave_out_market_only_keys(cfg):
 def test_canonical_params_ignore_key_order():
     assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})) == ["a", "b"]
     assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})["a"]["c"][0]) == ["e", "f"]
+
+
+def test_loader_keys_get_no_injected_defaults(cfg):
+    """A benchmark dataset keeps all its questions unless n_questions says otherwise."""
+    cfg["datasets"].append({"id": "gsm8k", "kind": "arithmetic", "alpha": 0.008})
+    msg = _error(cfg)
+    assert "datasets[1].n_questions: required for kind 'arithmetic'" in msg
+    assert "datasets[1].problems: required for kind 'arithmetic'" in msg

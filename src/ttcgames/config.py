@@ -46,6 +46,8 @@ __all__ = [
     "model_of",
     "engine_of",
     "providers_by_engine",
+    "scheduled_on_gpu",
+    "scheduled_on_cpu",
     "uses_traces",
     "provider_methods",
     "providers_for",
@@ -223,6 +225,11 @@ def _cross_reference_errors(config: dict) -> list[str]:
                 f"datasets[{i}].kind: {d.get('kind')!r} does not fit source {config.get('source')!r} "
                 "(kind traces goes with source traces, and only with it)"
             )
+    for i, d in enumerate(config.get("datasets", [])):
+        if d.get("kind") == "arithmetic":
+            for key in ("n_questions", "problems"):
+                if d.get(key) is None:
+                    errors.append(f"datasets[{i}].{key}: required for kind 'arithmetic'")
     if LOADERS is not None and not traces:
         for i, d in enumerate(config.get("datasets", [])):
             if d.get("kind") not in LOADERS:
@@ -363,7 +370,19 @@ def engine_of(config: dict, provider_id: str) -> str:
 
 
 def providers_by_engine(config: dict, engine: str) -> list[str]:
+    """Providers whose model's ``engine`` is ``engine`` (``auto`` counts as itself, not as either)."""
     return [p["id"] for p in config["providers"] if config["models"][p["model"]]["engine"] == engine]
+
+
+def scheduled_on_gpu(config: dict) -> list[str]:
+    """Providers whose generation jobs request a GPU: engine vllm only (auto is resolved inside the job)."""
+    return providers_by_engine(config, "vllm")
+
+
+def scheduled_on_cpu(config: dict) -> list[str]:
+    """Providers whose generation jobs are scheduled as CPU jobs: engines transformers and auto."""
+    gpu = set(scheduled_on_gpu(config))
+    return [p for p in provider_ids(config) if p not in gpu]
 
 
 def uses_traces(config: dict) -> bool:

@@ -32,8 +32,8 @@ except ttc.ConfigError as exc:
 DATASETS = ttc.dataset_ids(config)
 PROVIDERS = ttc.provider_ids(config)
 METHODS = ttc.methods(config)
-CPU_PROVIDERS = ttc.providers_by_engine(config, "transformers")
-GPU_PROVIDERS = ttc.providers_by_engine(config, "vllm")
+CPU_PROVIDERS = ttc.scheduled_on_cpu(config)
+GPU_PROVIDERS = ttc.scheduled_on_gpu(config)
 TABLE_METHODS = config["tables"]["methods"]
 FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency"]
 # Models whose weights are converted into a local copy once, before any generation job uses them.
