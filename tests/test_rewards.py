@@ -27,8 +27,8 @@ def test_mean_logprob_scorer_ranks_the_most_confident_sample_first():
 
 def test_scorer_from_config_block_and_unknown_kind():
     assert isinstance(get_scorer({"kind": "mean-logprob"}), MeanLogprobScorer)
-    with pytest.raises(ValueError, match="unknown reward scorer 'armorm'"):
-        get_scorer({"kind": "armorm"})
+    with pytest.raises(ValueError, match="unknown reward scorer 'skywork'"):
+        get_scorer({"kind": "skywork"})
 
 
 @pytest.mark.parametrize("bad", [None, float("nan"), "0.5", True])

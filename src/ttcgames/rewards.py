@@ -1,22 +1,55 @@
 """Rewards for best-of-n: a ``RewardScorer`` gives each sample a score; best-of-n keeps the highest.
 
-The default scorer needs no second model: a sample's mean token log-probability, recorded at
-generation (``mean_logprob``), i.e. best-of-n by the model's own confidence. The paper scores
-(question, answer) pairs with the reward model ArmoRM-Llama3-8B; that scorer belongs in
-``SCORERS`` under ``armorm`` (GPU, a later issue) and will need the question text, which
-``score_file`` already attaches to each record when given the dataset.
+Scorers (``SCORERS``, the config's ``rewards.kind``):
+
+- ``mean-logprob`` (default CPU market): a sample's mean token log-probability, recorded at
+  generation, i.e. best-of-n by the model's own confidence; needs no second model;
+- ``armorm`` (the paper): the reward model ``RLHFlow/ArmoRM-Llama3-8B-v0.1`` scores each
+  (question, answer) pair rendered as a two-turn chat (``armorm_messages``); the reward is the
+  model output's ``score`` field. Custom model code (``trust_remote_code=True``), bf16 on a GPU;
+  torch and transformers are imported only when the first batch is scored.
+
+``score_file`` attaches each record's question (from the dataset) and, given a ``shard_dir``,
+scores shard by shard (``shard_size`` questions each) like generation: a killed job keeps its
+finished shards and a rerun scores only the rest; shards made with other settings or another
+generations file are discarded (``ttcgames.shards``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ttcgames.jsonl import ArtifactError, read_jsonl, write_csv
+from ttcgames.jsonl import (
+    ArtifactError,
+    atomic_write_text,
+    dumps_jsonl,
+    read_jsonl,
+    write_csv,
+)
+from ttcgames.shards import shard_path, sync_manifest
 
-__all__ = ["RewardScorer", "MeanLogprobScorer", "SCORERS", "get_scorer", "score_file", "REWARD_COLUMNS"]
+__all__ = [
+    "RewardScorer",
+    "MeanLogprobScorer",
+    "ArmoRMScorer",
+    "ARMORM_REPO",
+    "armorm_messages",
+    "length_sorted_batches",
+    "right_pad",
+    "SCORERS",
+    "get_scorer",
+    "score_file",
+    "question_shards",
+    "REWARD_COLUMNS",
+]
+
+log = logging.getLogger(__name__)
 
 REWARD_COLUMNS = ("qid", "sample", "reward")
 
@@ -43,8 +76,156 @@ class MeanLogprobScorer:
         return rewards
 
 
-# kind -> factory taking the scorer's config keys. ArmoRM ("armorm") is added by a later issue.
-SCORERS: dict[str, type] = {"mean-logprob": MeanLogprobScorer}
+ARMORM_REPO = "RLHFlow/ArmoRM-Llama3-8B-v0.1"
+
+
+def armorm_messages(question: str, answer: str) -> list[dict[str, str]]:
+    """The chat ArmoRM scores: the question as the user turn, the sample as the assistant turn."""
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int, *, equal_lengths_only: bool = False) -> list[list[int]]:
+    """Indices grouped into batches of at most ``batch_size``, longest first, so padding stays small.
+
+    With ``equal_lengths_only`` a batch never mixes lengths (no padding at all), for a model that
+    cannot tell padding from text. The order is deterministic (ties by index).
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    for i in order:
+        if (
+            batches
+            and len(batches[-1]) < batch_size
+            and (not equal_lengths_only or lengths[batches[-1][0]] == lengths[i])
+        ):
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def right_pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Right-padded token ids and their attention masks (ArmoRM reads the last real token's state,
+    which it finds as the position before the first pad token)."""
+    if not sequences:
+        return [], []
+    width = max(len(s) for s in sequences)
+    ids = [list(s) + [pad_id] * (width - len(s)) for s in sequences]
+    mask = [[1] * len(s) + [0] * (width - len(s)) for s in sequences]
+    return ids, mask
+
+
+class ArmoRMScorer:
+    """The paper's reward model: ArmoRM-Llama3-8B scores (question, answer) chats; higher is better.
+
+    Options (the ``rewards:`` block): ``repo`` (hub id or local folder), ``revision``,
+    ``batch_size`` (chats per forward pass), ``dtype`` (``bfloat16`` on GPU), ``device`` (default
+    ``cuda`` when available, else ``cpu``), ``max_length`` (longer chats are cut from the left of
+    the question, never the answer; null = no limit). Records need ``question`` (``score_file``
+    attaches it) and ``text``. Gated/private repos take the token from ``HF_TOKEN`` only.
+    """
+
+    def __init__(
+        self,
+        repo: str = ARMORM_REPO,
+        revision: str | None = None,
+        batch_size: int = 16,
+        dtype: str = "bfloat16",
+        device: str | None = None,
+        max_length: int | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"rewards.batch_size must be >= 1, got {batch_size}")
+        self.repo, self.revision, self.batch_size = repo, revision, int(batch_size)
+        self.dtype, self.device, self.max_length = dtype, device, max_length
+        self._model = None
+        self._tokenizer = None
+        self._pad_id: int | None = None
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The settings that decide the rewards (recorded in the shard manifest)."""
+        return {"kind": "armorm", "repo": self.repo, "revision": self.revision, "dtype": self.dtype, "max_length": self.max_length}
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = getattr(torch, str(self.dtype), None)
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f"rewards.dtype: {self.dtype!r} is not a torch dtype")
+        self._tokenizer = AutoTokenizer.from_pretrained(self.repo, revision=self.revision)
+        self._model = (
+            AutoModelForSequenceClassification.from_pretrained(
+                self.repo, revision=self.revision, trust_remote_code=True, dtype=dtype
+            )
+            .to(device)
+            .eval()
+        )
+        self._device = device
+        pad = getattr(self._model.config, "pad_token_id", None)
+        if pad is None:
+            pad = self._tokenizer.pad_token_id
+            if pad is not None:
+                self._model.config.pad_token_id = pad
+        self._pad_id = pad
+
+    def chat_ids(self, question: str, answer: str) -> list[int]:
+        """Token ids of one (question, answer) chat: the chat template rendered to text (it holds the
+        BOS token), then tokenised without adding special tokens again."""
+        text = self._tokenizer.apply_chat_template(armorm_messages(question, answer), tokenize=False)
+        return list(self._tokenizer(text, add_special_tokens=False).input_ids)
+
+    def encode(self, records: list[dict[str, Any]]) -> list[list[int]]:
+        """Token ids of each record's (question, answer) chat under the reward model's chat template."""
+        if self._tokenizer is None:
+            self._load()
+        encoded = []
+        for i, rec in enumerate(records, start=1):
+            if not isinstance(rec.get("question"), str):
+                raise ArtifactError(f"record {i} (qid {rec.get('qid')!r}): no 'question' to score the answer against")
+            ids = self.chat_ids(rec["question"], rec["text"])
+            if self.max_length is not None and len(ids) > self.max_length:
+                answer_ids = self.chat_ids("", rec["text"])
+                if len(answer_ids) >= self.max_length:
+                    raise ArtifactError(f"record {i} (qid {rec.get('qid')!r}): the answer alone exceeds max_length {self.max_length}")
+                keep = self.max_length - len(answer_ids)
+                question_ids = self._tokenizer(rec["question"], add_special_tokens=False).input_ids
+                question = self._tokenizer.decode(question_ids[-keep:]) if keep > 0 else ""
+                ids = self.chat_ids(question, rec["text"])
+            encoded.append(ids)
+        return encoded
+
+    def score(self, records: list[dict[str, Any]]) -> list[float]:
+        import torch
+
+        encoded = self.encode(records)
+        rewards: list[float | None] = [None] * len(records)
+        batches = length_sorted_batches([len(e) for e in encoded], self.batch_size, equal_lengths_only=self._pad_id is None)
+        for batch in batches:
+            ids, mask = right_pad([encoded[i] for i in batch], self._pad_id if self._pad_id is not None else 0)
+            with torch.inference_mode():
+                out = self._model(
+                    input_ids=torch.tensor(ids, device=self._device),
+                    attention_mask=torch.tensor(mask, device=self._device),
+                )
+            scores = out.score.float().reshape(-1).cpu().tolist()
+            if len(scores) != len(batch):
+                raise RuntimeError(f"reward model returned {len(scores)} scores for a batch of {len(batch)}")
+            for i, value in zip(batch, scores):
+                if not math.isfinite(value):
+                    raise ArtifactError(f"record {i + 1} (qid {records[i].get('qid')!r}): reward model gave {value}")
+                rewards[i] = float(value)
+        return [float(r) for r in rewards]
+
+
+# kind -> factory taking the scorer's config keys.
+SCORERS: dict[str, type] = {"mean-logprob": MeanLogprobScorer, "armorm": ArmoRMScorer}
 
 
 def get_scorer(spec: str | dict[str, Any]) -> RewardScorer:
@@ -56,16 +237,54 @@ def get_scorer(spec: str | dict[str, Any]) -> RewardScorer:
     return SCORERS[kind](**options)
 
 
+def question_shards(records: list[dict[str, Any]], shard_size: int) -> list[list[int]]:
+    """Record indices grouped by question, ``shard_size`` questions per shard, in file order.
+
+    A question's samples always land in one shard, so a shard is a unit that can be scored alone.
+    """
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+    order: dict[str, list[int]] = {}
+    for i, rec in enumerate(records):
+        order.setdefault(rec["qid"], []).append(i)
+    groups = list(order.values())
+    return [[i for group in groups[k : k + shard_size] for i in group] for k in range(0, len(groups), shard_size)]
+
+
+def _scorer_spec(scorer: str | dict[str, Any] | RewardScorer) -> Any:
+    if isinstance(scorer, str):
+        return {"kind": scorer}
+    if isinstance(scorer, dict):
+        return dict(scorer)
+    return getattr(scorer, "spec", type(scorer).__name__)
+
+
+def _finished_reward_shard(path: Path, keys: list[tuple[str, int]]) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        rows = read_jsonl(path, required=("qid", "sample", "reward"))
+    except ArtifactError:
+        return False
+    return [(r["qid"], r["sample"]) for r in rows] == keys
+
+
 def score_file(
     gen_path: str | os.PathLike,
     out_path: str | os.PathLike,
     scorer: str | dict[str, Any] | RewardScorer = "mean-logprob",
     data_path: str | os.PathLike | None = None,
+    *,
+    shard_dir: str | os.PathLike | None = None,
+    shard_size: int = 16,
 ) -> Path:
     """Write ``results/rewards/{dataset}/{provider}.csv`` (``qid,sample,reward``) for a generations file.
 
     ``scorer`` is a kind, a ``rewards:`` block or a scorer object. With ``data_path``, each record
-    gets its ``question`` attached first (reward models score question and answer together).
+    gets its ``question`` attached first (reward models score question and answer together). With
+    ``shard_dir``, records are scored ``shard_size`` questions at a time and each finished shard is
+    kept (``shard-<k>.jsonl``) so a rerun resumes; the scorer (and its model) is built only when a
+    shard is still missing.
     """
     records = read_jsonl(gen_path, required=("qid", "sample", "text"))
     if data_path is not None:
@@ -74,12 +293,44 @@ def score_file(
             if rec["qid"] not in questions:
                 raise ArtifactError(f"{gen_path}:{i}: qid {rec['qid']!r} is not in {data_path}")
             rec["question"] = questions[rec["qid"]]
-    scorer_obj = scorer if isinstance(scorer, RewardScorer) else get_scorer(scorer)
-    try:
-        rewards = scorer_obj.score(records)
-    except ArtifactError as exc:
-        raise ArtifactError(f"{gen_path}: {exc}") from exc
-    if len(rewards) != len(records):
-        raise ValueError(f"{gen_path}: scorer returned {len(rewards)} rewards for {len(records)} records")
+    scorer_obj: RewardScorer | None = scorer if isinstance(scorer, RewardScorer) else None
+
+    def run(batch: list[dict[str, Any]]) -> list[float]:
+        nonlocal scorer_obj
+        if scorer_obj is None:
+            scorer_obj = get_scorer(scorer)  # type: ignore[arg-type]
+        try:
+            rewards = scorer_obj.score(batch)
+        except ArtifactError as exc:
+            raise ArtifactError(f"{gen_path}: {exc}") from exc
+        if len(rewards) != len(batch):
+            raise ValueError(f"{gen_path}: scorer returned {len(rewards)} rewards for {len(batch)} records")
+        return [float(w) for w in rewards]
+
+    if shard_dir is None:
+        rewards = run(records)
+    else:
+        shards = question_shards(records, shard_size)
+        manifest = {
+            "scorer": _scorer_spec(scorer),
+            "generations_sha256": hashlib.sha256(Path(gen_path).read_bytes()).hexdigest(),
+            "data_sha256": hashlib.sha256(Path(data_path).read_bytes()).hexdigest() if data_path is not None else None,
+            "shard_size": shard_size,
+        }
+        sync_manifest(shard_dir, manifest)
+        rewards = [0.0] * len(records)
+        skipped = 0
+        for k, idx in enumerate(shards):
+            path = shard_path(shard_dir, k)
+            keys = [(records[i]["qid"], records[i]["sample"]) for i in idx]
+            if not _finished_reward_shard(path, keys):
+                values = run([records[i] for i in idx])
+                rows = [{"qid": q, "sample": s, "reward": v} for (q, s), v in zip(keys, values)]
+                atomic_write_text(path, dumps_jsonl(rows))
+            else:
+                skipped += 1
+            for i, row in zip(idx, read_jsonl(path, required=("reward",))):
+                rewards[i] = float(row["reward"])
+        log.info("%s: %d reward shards, %d already finished", gen_path, len(shards), skipped)
     rows = [{"qid": r["qid"], "sample": r["sample"], "reward": repr(float(w))} for r, w in zip(records, rewards)]
     return write_csv(out_path, rows, REWARD_COLUMNS)

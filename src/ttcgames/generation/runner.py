@@ -17,10 +17,8 @@ The model is loaded only when a shard is still missing.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import re
 import time
 import zlib
 from pathlib import Path
@@ -29,10 +27,17 @@ from typing import Any
 import numpy as np
 
 from ttcgames.datasets import read_dataset
-from ttcgames.generation.base import Engine, Sample, load_engine, reasoning_text, resolve_engine_name
+from ttcgames.generation.base import (
+    Engine,
+    Sample,
+    load_engine,
+    reasoning_text,
+    resolve_engine_name,
+)
 from ttcgames.generation.models import prepare_model
-from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, read_jsonl, write_json
+from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, read_jsonl
 from ttcgames.prompts import build_messages, get_prompt_style
+from ttcgames.shards import MANIFEST, SHARD_RE, TMP_RE, sync_manifest  # noqa: F401 (re-exported names)
 
 __all__ = ["run_generation", "shard_seed", "GENERATION_KEYS", "PROVIDER_KEYS", "samples_to_records"]
 
@@ -40,9 +45,6 @@ log = logging.getLogger(__name__)
 
 GENERATION_KEYS = ("qid", "sample", "text", "num_tokens", "reasoning_tokens", "finish_reason", "mean_logprob")
 PROVIDER_KEYS = ("id", "model", "prompt", "temperature", "samples", "max_new_tokens")
-MANIFEST = "manifest.json"
-SHARD_RE = re.compile(r"^shard-(\d{5})\.jsonl$")
-TMP_RE = re.compile(r"^shard-\d{5}\.jsonl\.tmp-\d+$")
 
 
 def shard_seed(seed: int, provider_id: str, shard_index: int) -> int:
@@ -197,27 +199,8 @@ def run_generation(
 
 
 def _sync_manifest(shard_dir: Path, manifest: dict[str, Any]) -> None:
-    """Keep shards only if they were made with exactly these settings; otherwise start the folder afresh."""
-    shard_dir.mkdir(parents=True, exist_ok=True)
-    path = shard_dir / MANIFEST
-    old = None
-    if path.is_file():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            old = None
-    # Temp files of a killed run are never finished shards; remove them whatever the manifest says.
-    for p in shard_dir.iterdir():
-        if TMP_RE.match(p.name):
-            p.unlink(missing_ok=True)
-    if old == json.loads(json.dumps(manifest)):  # round-trip so tuples and lists compare equal
-        return
-    stale = [p for p in shard_dir.iterdir() if SHARD_RE.match(p.name)]
-    if stale:
-        log.warning("%s: settings changed since the last run; discarding %d old shards", shard_dir, len(stale))
-        for p in stale:
-            p.unlink()
-    write_json(path, manifest)
+    """Keep shards only if they were made with exactly these settings (``ttcgames.shards.sync_manifest``)."""
+    sync_manifest(shard_dir, manifest)
 
 
 def _progress_bar(total: int, todo: int, label: str, enabled: bool):
