@@ -238,3 +238,21 @@ def test_loader_keys_get_no_injected_defaults(cfg):
     msg = _error(cfg)
     assert "datasets[1].n_questions: required for kind 'arithmetic'" in msg
     assert "datasets[1].problems: required for kind 'arithmetic'" in msg
+
+
+def test_grading_kind_per_dataset(cfg):
+    ttc.validate_config(cfg, SCHEMA)
+    did = cfg["datasets"][0]["id"]
+    assert ttc.grading_kind(cfg, did) == cfg["grading"]["kind"]
+    cfg["datasets"][0]["grading"] = "choice"
+    assert ttc.grading_kind(cfg, did) == "choice"
+    assert "grading" not in ttc.dataset_spec(cfg, did)
+
+
+def test_gpus_per_job_follow_tensor_parallelism(cfg):
+    cfg["models"]["big"] = {"source": "hub", "repo": "Qwen/Qwen2.5-7B-Instruct", "engine": "vllm",
+                            "vllm": {"tensor_parallel_size": 2, "max_model_len": 4096}}
+    cfg["providers"][0]["model"] = "big"
+    ttc.validate_config(cfg, SCHEMA)
+    ids = ttc.provider_ids(cfg)
+    assert ttc.gpus_per_job(cfg, ids[0]) == 2 and ttc.gpus_per_job(cfg, ids[1]) == 0

@@ -41,6 +41,8 @@ __all__ = [
     "canonical",
     "dataset_spec",
     "model_spec",
+    "grading_kind",
+    "gpus_per_job",
     "generation_recipe",
     "generation_settings",
     "model_of",
@@ -323,7 +325,7 @@ def dataset(config: dict, dataset_id: str) -> dict:
 
 # Keys that change what a stage produces. A rule's params hold only these, so Snakemake's
 # params rerun trigger redoes generation when the recipe changes, not when a price or alpha does.
-MARKET_ONLY_DATASET_KEYS = ("alpha",)
+MARKET_ONLY_DATASET_KEYS = ("alpha", "grading")
 GENERATION_PROVIDER_KEYS = ("id", "model", "prompt", "temperature", "samples", "max_new_tokens")
 GENERATION_SETTINGS = ("shard_size", "max_batch_rows", "threads")
 
@@ -344,9 +346,22 @@ def dataset_spec(config: dict, dataset_id: str) -> dict:
     return canonical({k: v for k, v in entry.items() if k not in MARKET_ONLY_DATASET_KEYS})
 
 
+def grading_kind(config: dict, dataset_id: str) -> str:
+    """The dataset's own ``grading`` key, else the global ``grading.kind``."""
+    return dataset(config, dataset_id).get("grading") or config["grading"]["kind"]
+
+
+def gpus_per_job(config: dict, provider_id: str) -> int:
+    """GPUs a vllm generation job of this provider reserves: its model's tensor-parallel size."""
+    spec = model_of(config, provider_id)
+    return int((spec.get("vllm") or {}).get("tensor_parallel_size", 1)) if spec["engine"] == "vllm" else 0
+
+
 def model_spec(config: dict, model_key: str) -> dict:
-    """A ``models:`` entry, canonically ordered."""
-    return canonical(config["models"][model_key])
+    """A ``models:`` entry, canonically ordered, without unset (null or empty) keys, so a new
+    optional model key does not make every earlier generation look out of date."""
+    entry = config["models"][model_key]
+    return canonical({k: v for k, v in entry.items() if v is not None and v != {}})
 
 
 def generation_recipe(config: dict, provider_id: str) -> dict:

@@ -71,7 +71,7 @@ rule generate_vllm:
         seed=config["seed"],
     threads: 4
     resources:
-        gpu=1,
+        gpu=lambda wildcards: ttc.gpus_per_job(config, wildcards.provider),
         mem_mb=32000,
         gpu_mem_mb=config["generation"]["gpu_mem_mb"],
     script:

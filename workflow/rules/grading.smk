@@ -12,7 +12,7 @@ rule grade:
     conda:
         "../../envs/analysis.yaml"
     params:
-        grading=config["grading"],
+        kind=lambda wildcards: ttc.grading_kind(config, wildcards.dataset),
     threads: 1
     resources:
         mem_mb=1000,

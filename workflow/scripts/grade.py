@@ -10,6 +10,6 @@ path = grade_file(
     snakemake.input.generations,
     snakemake.input.data,
     snakemake.output.csv,
-    kind=snakemake.params.grading["kind"],
+    kind=snakemake.params.kind,
 )
 log.info("wrote %s", path)
