@@ -16,7 +16,13 @@ import sys
 
 import pytest
 
-from ttcgames.datasets import gpqa_shuffle_seed, gsm8k_gold, prepare_dataset, read_dataset, write_dataset
+from ttcgames.datasets import (
+    gpqa_shuffle_seed,
+    gsm8k_gold,
+    prepare_dataset,
+    read_dataset,
+    write_dataset,
+)
 from ttcgames.jsonl import ArtifactError
 
 GSM8K_ROWS = [

@@ -10,7 +10,13 @@ import threading
 
 import pytest
 
-from ttcgames.grading import EXTRACTIONS, MathVerifyExtraction, grade_file, grade_text, math_verify_timeout
+from ttcgames.grading import (
+    EXTRACTIONS,
+    MathVerifyExtraction,
+    grade_file,
+    grade_text,
+    math_verify_timeout,
+)
 from ttcgames.jsonl import ArtifactError, read_csv, write_jsonl
 
 pytest.importorskip("math_verify")

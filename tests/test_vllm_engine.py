@@ -17,7 +17,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from ttcgames.generation.base import ENGINES, reasoning_text, resolve_engine_name, with_assistant_prefix
+from ttcgames.generation.base import (
+    ENGINES,
+    reasoning_text,
+    resolve_engine_name,
+    with_assistant_prefix,
+)
 from ttcgames.generation.vllm_engine import (
     build_requests,
     completion_to_sample,
