@@ -153,8 +153,13 @@ class ArmoRMScorer:
         if self._model is not None:
             return
         import torch
+        import transformers.models.llama.modeling_llama as modeling_llama
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        # ArmoRM's custom code imports LLAMA_INPUTS_DOCSTRING, which newer transformers releases
+        # dropped; it only feeds a docstring decorator, so an empty one keeps the import working.
+        if not hasattr(modeling_llama, "LLAMA_INPUTS_DOCSTRING"):
+            modeling_llama.LLAMA_INPUTS_DOCSTRING = ""
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = getattr(torch, str(self.dtype), None)
         if not isinstance(dtype, torch.dtype):
