@@ -113,6 +113,8 @@ def test_lint_passes(wf, configfile):
 def test_default_profile_never_sets_an_executor():
     profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
     assert not {"executor", "cluster", "cluster-generic-submit-cmd", "slurm"} & set(profile)
+    # Keys a site profile must be free to set (the workflow profile would override them).
+    assert not {"jobs", "latency-wait", "keep-going", "default-resources", "resources"} & set(profile)
     assert profile["cores"] >= 1
 
 
