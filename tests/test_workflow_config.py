@@ -203,9 +203,11 @@ def test_provider_methods_must_be_configured(cfg):
     assert "providers[1].methods: 'bon' is not one of methods" in _error(cfg)
 
 
-def test_reasoning_needs_traces(cfg):
+def test_every_method_needs_a_provider(cfg):
     cfg["methods"] = ["majority", "bon", "reasoning"]
-    assert "methods: 'reasoning' needs source: traces" in _error(cfg)
+    for p in cfg["providers"]:
+        p["methods"] = ["majority", "bon"]
+    assert "methods: no provider competes in 'reasoning'" in _error(cfg)
 
 
 def test_trace_kind_needs_trace_source(cfg):

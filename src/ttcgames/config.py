@@ -42,6 +42,8 @@ __all__ = [
     "dataset_spec",
     "model_spec",
     "grading_kind",
+    "reward_scorer",
+    "reward_gpus",
     "gpus_per_job",
     "generation_recipe",
     "generation_settings",
@@ -187,8 +189,6 @@ def _cross_reference_errors(config: dict) -> list[str]:
             known = ", ".join(sorted(models)) or "none"
             errors.append(f"providers[{i}].model: {p.get('model')!r} is not a key of models (known: {known})")
     traces = config.get("source", "generate") == "traces"
-    if "reasoning" in config.get("methods", []) and not traces:
-        errors.append("methods: 'reasoning' needs source: traces (reasoning-effort bins come from imported traces)")
     grid = config.get("curves", {}).get("thetas", [])
     if grid:
         top = max(grid)
@@ -355,6 +355,21 @@ def gpus_per_job(config: dict, provider_id: str) -> int:
     """GPUs a vllm generation job of this provider reserves: its model's tensor-parallel size."""
     spec = model_of(config, provider_id)
     return int((spec.get("vllm") or {}).get("tensor_parallel_size", 1)) if spec["engine"] == "vllm" else 0
+
+
+def reward_scorer(config: dict) -> dict:
+    """The ``rewards:`` block as ttcgames.rewards.get_scorer takes it: the kind plus that scorer's
+    options (mean-logprob has none), unset options left to the scorer's own defaults."""
+    r = config["rewards"]
+    if r["kind"] == "mean-logprob":
+        return {"kind": "mean-logprob"}
+    options = {k: r[k] for k in ("repo", "revision", "batch_size", "dtype", "device", "max_length") if r.get(k) is not None}
+    return canonical({"kind": r["kind"], **options})
+
+
+def reward_gpus(config: dict) -> int:
+    """GPUs a reward job reserves: one for a reward model, none for mean-logprob."""
+    return 0 if config["rewards"]["kind"] == "mean-logprob" else 1
 
 
 def model_spec(config: dict, model_key: str) -> dict:

@@ -14,18 +14,13 @@ from ttcgames import trace_config as ttc_traces  # noqa: E402
 
 # ---------------------------------------------------------------- config (validated at parse time)
 
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+CONFIG_SOURCE = "config from " + ", ".join(str(f) for f in workflow.configfiles)
 try:
-    ttc.validate_config(
-        config,
-        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
-        source="config from " + ", ".join(str(f) for f in workflow.configfiles),
-    )
-    if ttc.uses_traces(config):  # the trace reproduction's keys (workflow/rules/traces.smk)
-        ttc_traces.validate_trace_config(
-            config,
-            Path(workflow.basedir) / "workflow" / "schemas" / "traces.schema.yaml",
-            source="config from " + ", ".join(str(f) for f in workflow.configfiles),
-        )
+    ttc.validate_config(config, SCHEMAS / "config.schema.yaml", source=CONFIG_SOURCE)
+    # traces.schema.yaml: the trace import and the reasoning bins (its defaults always apply;
+    # its cross-checks only with source: traces).
+    ttc_traces.validate_trace_config(config, SCHEMAS / "traces.schema.yaml", source=CONFIG_SOURCE)
 except ttc.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 

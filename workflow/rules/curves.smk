@@ -1,5 +1,7 @@
 # Stage 5: expected accuracy and tokens per compute level theta, with bands
-# (results/curves/{dataset}/{method}/{provider}.csv).
+# (results/curves/{dataset}/{method}/{provider}.csv). Majority vote and best-of-n subsample a
+# provider's samples (theta = samples per query); the reasoning method bins the samples by their
+# reasoning tokens (theta = bin index, ttcgames.reasoning).
 
 
 rule curve:
@@ -28,3 +30,28 @@ rule curve:
         mem_mb=2000,
     script:
         "../scripts/curve.py"
+
+
+rule reasoning_curve:
+    input:
+        generations=generations_path("{dataset}", "{provider}"),
+        grades=grades_path("{dataset}", "{provider}"),
+    output:
+        csv=curve_path("{dataset}", "{method}", "{provider}"),
+    wildcard_constraints:
+        method="reasoning",
+    log:
+        log_path("reasoning_curve", "{dataset}/{method}/{provider}"),
+    benchmark:
+        benchmark_path("reasoning_curve", "{dataset}/{method}/{provider}")
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        reasoning=config["reasoning"],
+        ci=config["curves"]["ci"],
+        seed=config["seed"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/reasoning_curve.py"

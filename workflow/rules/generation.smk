@@ -61,7 +61,7 @@ rule generate_vllm:
     benchmark:
         benchmark_path("generate_vllm", "{dataset}/{provider}")
     conda:
-        "../../envs/generation-gpu.yaml"
+        "../../envs/vllm.yaml"
     params:
         provider=provider_recipe,
         model=model_spec,

@@ -1,4 +1,6 @@
-# Stage 4: a reward per sample for best-of-n (results/rewards/{dataset}/{provider}.csv).
+# Stage 4: a reward per sample for best-of-n (results/rewards/{dataset}/{provider}.csv), only for
+# providers in the bon game. mean-logprob reads the generations (CPU); armorm runs the paper's
+# reward model and requests a GPU. Shards in {provider}.shards/ next to the output make it resumable.
 
 
 rule score_rewards:
@@ -9,12 +11,17 @@ rule score_rewards:
         csv=rewards_path("{dataset}", "{provider}"),
     log:
         log_path("score_rewards", "{dataset}/{provider}"),
+    benchmark:
+        benchmark_path("score_rewards", "{dataset}/{provider}")
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/analysis.yaml" if ttc.reward_gpus(config) == 0 else "../../envs/vllm.yaml"
     params:
-        rewards=config["rewards"],
+        scorer=ttc.reward_scorer(config),
+        shard_dir=lambda wildcards: f"{RESULTS}/rewards/{wildcards.dataset}/{wildcards.provider}.shards",
+        shard_size=config["rewards"]["shard_size"],
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=1000 if ttc.reward_gpus(config) == 0 else 32000,
+        gpu=ttc.reward_gpus(config),
     script:
         "../scripts/score_rewards.py"

@@ -7,7 +7,6 @@
 
 # The import and the estimator-aware curve rules win over the generating path's rules.
 ruleorder: trace_curve > curve
-ruleorder: reasoning_curve > curve
 
 
 rule import_traces:
@@ -59,31 +58,6 @@ rule trace_curve:
         mem_mb=4000,
     script:
         "../scripts/trace_curve.py"
-
-
-rule reasoning_curve:
-    input:
-        generations=generations_path("{dataset}", "{provider}"),
-        grades=grades_path("{dataset}", "{provider}"),
-    output:
-        csv=curve_path("{dataset}", "{method}", "{provider}"),
-    wildcard_constraints:
-        method="reasoning",
-    log:
-        log_path("reasoning_curve", "{dataset}/{method}/{provider}"),
-    benchmark:
-        benchmark_path("reasoning_curve", "{dataset}/{method}/{provider}")
-    conda:
-        "../../envs/analysis.yaml"
-    params:
-        reasoning=config["reasoning"],
-        ci=config["curves"]["ci"],
-        seed=config["seed"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-    script:
-        "../scripts/reasoning_curve.py"
 
 
 rule trace_import_summary:

@@ -1,4 +1,4 @@
-"""Rewards stage: one reward per sample for best-of-n (config rewards.kind)."""
+"""Rewards stage: one reward per sample for best-of-n (config rewards.kind), resumable by shards."""
 
 from common import start
 
@@ -6,10 +6,13 @@ log = start(snakemake)  # noqa: F821 (snakemake is injected by the script direct
 
 from ttcgames.rewards import score_file  # noqa: E402
 
+p = snakemake.params
 path = score_file(
     snakemake.input.generations,
     snakemake.output.csv,
-    scorer=dict(snakemake.params.rewards),
+    scorer=dict(p.scorer),
     data_path=snakemake.input.data,
+    shard_dir=p.shard_dir,
+    shard_size=p.shard_size,
 )
 log.info("wrote %s", path)
