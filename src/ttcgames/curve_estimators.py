@@ -40,7 +40,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .curves import CURVE_COLUMNS, CurveInputError, question_curves, sample_table, summarise_curves
+from .curves import (
+    CURVE_COLUMNS,
+    CurveInputError,
+    question_curves,
+    sample_table,
+    summarise_curves,
+)
 from .jsonl import atomic_write_text
 
 __all__ = [

@@ -19,7 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, _schema_errors, fill_defaults, load_schema, provider_methods, providers_for, uses_traces
+from .config import (
+    ConfigError,
+    _schema_errors,
+    fill_defaults,
+    load_schema,
+    provider_methods,
+    providers_for,
+    uses_traces,
+)
 
 __all__ = [
     "default_trace_schema_path",
