@@ -27,7 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from .tables import METHOD_LABELS  # noqa: E402
 
@@ -334,6 +334,7 @@ def plot_dynamics(
         ax_bot.set_xlim(ts.min(), ts.max() if ts.max() > ts.min() else ts.min() + 1)
         ax_bot.set_ylabel(r"market share $s_i$")
         ax_bot.set_xlabel("better-response step $t$")
+        ax_bot.xaxis.set_major_locator(MaxNLocator(integer=True))  # t counts provider turns
         ax_bot.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{100 * y:.0f}%"))
         # Last step at which any provider changed level: the dynamics reached the equilibrium.
         changed = np.flatnonzero((level.diff().abs().sum(axis=1) > 0).to_numpy())
