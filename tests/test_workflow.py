@@ -134,9 +134,9 @@ def test_trace_source_replaces_generation(wf):
     per_method = Counter(m for p in cfg["providers"] for m in p["methods"])
     n_markets = d * len(cfg["methods"])
     jobs = planned_jobs(wf, "--configfile", "config/paper-traces.yaml")
-    assert not {"prepare_data", "prepare_model", "generate", "grade", "score_rewards", "curve"} & set(jobs)
+    assert not {"prepare_data", "prepare_model", "generate", "grade", "score_rewards"} & set(jobs)
     assert jobs["import_traces"] == d * len(cfg["providers"])
-    assert jobs["trace_curve"] == d * (per_method["majority"] + per_method["bon"])
+    assert jobs["curve"] == d * (per_method["majority"] + per_method["bon"])
     assert jobs["reasoning_curve"] == d * per_method["reasoning"]
     for rule in ("market", "game", "sweep", "figure_values", "figure_dynamics", "figure_curves", "figure_inefficiency"):
         assert jobs[rule] == n_markets, rule

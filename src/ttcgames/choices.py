@@ -40,6 +40,7 @@ class ChoiceExtraction:
 
 
 def _last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` with balanced braces, or None (also used by grading)."""
     start = text.rfind("\\boxed{")
     while start != -1:
         depth = 0
@@ -51,7 +52,7 @@ def _last_boxed(text: str) -> str | None:
                 depth -= 1
                 if depth == 0:
                     return text[i + 1 : j]
-        start = text.rfind("\\boxed{", 0, start)
+        start = text.rfind("\\boxed{", 0, start)  # unclosed (truncated): try an earlier one
     return None
 
 

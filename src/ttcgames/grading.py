@@ -42,7 +42,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ttcgames.choices import ChoiceExtraction, extract_choice
+from ttcgames.choices import ChoiceExtraction, _last_boxed, extract_choice
 from ttcgames.jsonl import ArtifactError, read_jsonl, write_csv
 
 __all__ = [
@@ -99,22 +99,6 @@ def normalize_number(text: str) -> str | None:
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
-
-
-def _last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` with balanced braces, or None."""
-    start = text.rfind("\\boxed{")
-    while start != -1:
-        depth, i = 0, start + len("\\boxed")
-        for j in range(i, len(text)):
-            if text[j] == "{":
-                depth += 1
-            elif text[j] == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[i + 1 : j]
-        start = text.rfind("\\boxed{", 0, start)  # unclosed (truncated): try an earlier one
-    return None
 
 
 def _from_boxed(text: str) -> str | None:

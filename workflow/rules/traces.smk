@@ -1,12 +1,8 @@
 # Trace reproduction (docs/traces.md): with `source: traces` the authors' released traces replace
-# the generation, grading and reward rules; curves get the estimator choice and the reasoning-effort
-# bins; the comparison with the published numbers ends the run. Included by the Snakefile when
-# config["source"] == "traces" (in place of generation.smk, grading.smk and rewards.smk).
-
-# Its config keys are validated and its path helpers defined in common.smk.
-
-# The import and the estimator-aware curve rules win over the generating path's rules.
-ruleorder: trace_curve > curve
+# the generation, grading and reward rules; curves (with the estimator keys), markets and games are
+# the shared rules; the comparison with the published numbers ends the run. Included by the
+# Snakefile when config["source"] == "traces" (in place of generation.smk, grading.smk and
+# rewards.smk). Its config keys are validated and its path helpers defined in common.smk.
 
 
 rule import_traces:
@@ -28,36 +24,6 @@ rule import_traces:
         mem_mb=4000,
     script:
         "../scripts/import_traces.py"
-
-
-rule trace_curve:
-    input:
-        generations=generations_path("{dataset}", "{provider}"),
-        grades=grades_path("{dataset}", "{provider}"),
-        rewards=rewards_path("{dataset}", "{provider}"),
-    output:
-        csv=curve_path("{dataset}", "{method}", "{provider}"),
-    wildcard_constraints:
-        method="majority|bon",
-    log:
-        log_path("trace_curve", "{dataset}/{method}/{provider}"),
-    benchmark:
-        benchmark_path("trace_curve", "{dataset}/{method}/{provider}")
-    conda:
-        "../../envs/analysis.yaml"
-    params:
-        thetas=ttc.thetas(config),
-        estimator=config["curves"]["estimator"],
-        subsamples=config["curves"]["subsamples"],
-        vote_correct=config["curves"]["vote_correct"],
-        n_boot=config["curves"]["n_boot"],
-        ci=config["curves"]["ci"],
-        seed=config["seed"],
-    threads: 1
-    resources:
-        mem_mb=4000,
-    script:
-        "../scripts/trace_curve.py"
 
 
 rule trace_import_summary:
