@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ttcgames.curve_estimators import build_method_curve
 from ttcgames.curves import (
     CURVE_COLUMNS,
     CurveInputError,
     best_of_n_accuracy,
-    build_curve,
     expected_tokens,
     majority_accuracy,
     question_curves,
@@ -251,7 +251,7 @@ def write_inputs(tmp_path, n_questions=6, n_samples=8, seed=0):
 def test_build_curve_writes_contract_columns(tmp_path, method):
     gen, grd, rew = write_inputs(tmp_path)
     out = tmp_path / "curves" / "p.csv"
-    frame = build_curve(gen, grd, rew, out, provider="p", method=method, thetas=[1, 2, 4, 8], n_boot=200, seed=1)
+    frame = build_method_curve(gen, grd, rew, out, provider="p", method=method, thetas=[1, 2, 4, 8], n_boot=200, seed=1)
     written = pd.read_csv(out)
     assert list(written.columns) == list(CURVE_COLUMNS)
     assert written["theta"].tolist() == [1, 2, 4, 8]
@@ -268,8 +268,8 @@ def test_build_curve_writes_contract_columns(tmp_path, method):
 
 def test_build_curve_is_reproducible(tmp_path):
     gen, grd, rew = write_inputs(tmp_path)
-    a = build_curve(gen, grd, rew, tmp_path / "a.csv", provider="p", method="bon", thetas=[1, 4], n_boot=100, seed=7)
-    b = build_curve(gen, grd, rew, tmp_path / "b.csv", provider="p", method="bon", thetas=[1, 4], n_boot=100, seed=7)
+    a = build_method_curve(gen, grd, rew, tmp_path / "a.csv", provider="p", method="bon", thetas=[1, 4], n_boot=100, seed=7)
+    b = build_method_curve(gen, grd, rew, tmp_path / "b.csv", provider="p", method="bon", thetas=[1, 4], n_boot=100, seed=7)
     np.testing.assert_allclose(a["accuracy_lo"], b["accuracy_lo"], atol=TOL)
 
 
@@ -285,7 +285,7 @@ def test_question_curves_matrix_and_summary_agree(tmp_path):
 def test_too_few_samples_names_question(tmp_path):
     gen, grd, rew = write_inputs(tmp_path, n_samples=4)
     with pytest.raises(CurveInputError, match="question 'q0' has 4 samples"):
-        build_curve(gen, grd, rew, tmp_path / "o.csv", provider="p", method="bon", thetas=[8])
+        build_method_curve(gen, grd, rew, tmp_path / "o.csv", provider="p", method="bon", thetas=[8])
 
 
 def test_bad_json_line_is_named(tmp_path):

@@ -50,7 +50,6 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap_replicates, percentile_interval
-from .jsonl import atomic_write_text
 
 __all__ = [
     "METHODS",
@@ -66,7 +65,6 @@ __all__ = [
     "expected_tokens",
     "question_curves",
     "summarise_curves",
-    "build_curve",
 ]
 
 METHODS = ("majority", "bon")
@@ -522,31 +520,3 @@ def summarise_curves(
         },
         columns=list(CURVE_COLUMNS),
     )
-
-
-def build_curve(
-    generations: str | os.PathLike,
-    grades: str | os.PathLike,
-    rewards: str | os.PathLike | None,
-    out: str | os.PathLike,
-    *,
-    provider: str,
-    method: str,
-    thetas: Sequence[int],
-    n_boot: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> pd.DataFrame:
-    """Workflow stage "curves": read one provider's generations, grades and rewards, write
-    ``results/curves/{dataset}/{method}/{provider}.csv`` (contracts.md) atomically and return it.
-
-    ``rewards`` may be None for majority voting; best-of-n requires it.
-    """
-    if method == "bon" and rewards is None:
-        raise ValueError("best-of-n curves need a rewards file")
-    table = sample_table(generations, grades, rewards if method == "bon" else None)
-    frame = summarise_curves(
-        question_curves(table, method, thetas), provider=provider, method=method, n_boot=n_boot, seed=seed, level=level
-    )
-    atomic_write_text(out, frame.to_csv(index=False))
-    return frame
