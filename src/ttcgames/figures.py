@@ -162,12 +162,20 @@ def _legend_right(fig: plt.Figure, handles, labels, title: str | None = None) ->
 # --------------------------------------------------------------------------------------------
 
 
+def theta_label(method: str | None = None) -> str:
+    """Axis label of theta: samples per query, or the reasoning-effort bin for reasoning models."""
+    if method == "reasoning":
+        return r"reasoning effort $\theta$ (bin of reasoning tokens, 1 = shortest)"
+    return r"test-time compute $\theta$"
+
+
 def plot_values(
     market,
     *,
     scale: float = 1e3,
     title: str | None = None,
     order: Sequence[str] | None = None,
+    method: str | None = None,
 ) -> plt.Figure:
     """Figure 1: user value V_i(theta) = q - p (Eq. 3) vs theta, one line per provider, in dollars
     times ``scale`` (1e3: $ x 1e-3). ``market`` has the ``ttcgames.market.Market`` attributes
@@ -194,7 +202,7 @@ def plot_values(
         if finite.size and finite.min() - 0.5 * span - 1e-12 <= v0 <= finite.max() + 0.5 * span + 1e-12:
             ax.axhline(v0, color="0.4", linewidth=0.8, linestyle=":", label=r"abstention $V_0$")
         _theta_axis(ax, np.concatenate(all_thetas))
-        ax.set_xlabel(r"test-time compute $\theta$")
+        ax.set_xlabel(theta_label(method))
         unit = _unit_label(scale)
         ax.set_ylabel(rf"user value $V_i(\theta) = q_i - p_i$ ({unit})")
         if title:
@@ -230,7 +238,9 @@ def figure_values(
     from .market import read_market_csv
 
     market = read_market_csv(market_csv, alpha=alpha, baseline=baseline, margin=margin, v0=v0)
-    return save_figure(plot_values(market, scale=scale, title=title, order=order), outputs)
+    methods = set(pd.read_csv(market_csv, usecols=lambda c: c == "method").get("method", pd.Series([], dtype=str)))
+    method = methods.pop() if len(methods) == 1 else None
+    return save_figure(plot_values(market, scale=scale, title=title, order=order, method=method), outputs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,9 +407,11 @@ def plot_curves(
             ax_acc.fill_between(th, 100 * c["accuracy_lo"], 100 * c["accuracy_hi"], color=colors[name], alpha=0.12, linewidth=0)
             ax_tok.plot(th, c["tokens"], **kw)
             ax_tok.fill_between(th, c["tokens_lo"], c["tokens_hi"], color=colors[name], alpha=0.12, linewidth=0)
+        methods = set(curves["method"]) if "method" in curves.columns else set()
+        xlabel = theta_label(next(iter(methods)) if len(methods) == 1 else None)
         for ax in (ax_acc, ax_tok):
             _theta_axis(ax, curves["theta"].to_numpy(dtype=float))
-            ax.set_xlabel(r"test-time compute $\theta$")
+            ax.set_xlabel(xlabel)
         ax_acc.set_ylabel("accuracy (%)")
         ax_acc.set_title("accuracy (95% bootstrap band)")
         ax_tok.set_ylabel("generated tokens per query")
