@@ -95,6 +95,21 @@ def with_assistant_prefix(rendered: str, prefix: str) -> str:
     return rendered + prefix
 
 
+class ChatTemplateMixin:
+    """``chat_prompt`` and ``count_tokens`` of the Engine protocol for engines holding a Hugging Face
+    ``self.tokenizer`` (the transformers and vLLM engines)."""
+
+    tokenizer: Any
+
+    def chat_prompt(self, messages: list[dict[str, str]], assistant_prefix: str = "") -> str:
+        """The model's chat template with the assistant turn opened (plus an optional pre-fill)."""
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return with_assistant_prefix(text, assistant_prefix)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
+
+
 def cuda_available() -> bool:
     """Whether torch sees a CUDA device (False when torch is not installed); never imports vLLM."""
     if importlib.util.find_spec("torch") is None:

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
-from ttcgames.generation.base import Sample, with_assistant_prefix
+from ttcgames.generation.base import ChatTemplateMixin, Sample
 
 __all__ = ["TransformersEngine"]
 
@@ -50,7 +50,7 @@ def _sample(logits: torch.Tensor, temperature: float, generator: torch.Generator
     return tok, logprob
 
 
-class TransformersEngine:
+class TransformersEngine(ChatTemplateMixin):
     """A causal LM loaded with transformers on the CPU (``dtype`` from the model spec, default float32).
 
     Options: ``threads`` (torch intra-op threads; results are bit-reproducible only for a fixed
@@ -90,14 +90,6 @@ class TransformersEngine:
         if not ids:
             raise ValueError("model has no end-of-sequence token; cannot tell when a sample stops")
         return torch.tensor(sorted(ids))
-
-    def chat_prompt(self, messages: list[dict[str, str]], assistant_prefix: str = "") -> str:
-        """The model's chat template with the assistant turn opened (plus an optional pre-fill)."""
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return with_assistant_prefix(text, assistant_prefix)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
 
     def generate(
         self, prompts: list[str], *, n: int, temperature: float, max_new_tokens: int, seed: int

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ttcgames.generation.base import THINK_END, Sample, with_assistant_prefix
+from ttcgames.generation.base import THINK_END, ChatTemplateMixin, Sample
 
 __all__ = [
     "VLLMEngine",
@@ -207,7 +207,7 @@ def parse_request_outputs(outputs: Sequence[Any], n: int, think_end_id: int | No
     return result
 
 
-class VLLMEngine:
+class VLLMEngine(ChatTemplateMixin):
     """A model served by vLLM on the GPU(s) of this job.
 
     ``model_dir`` is a hub repo id or a local folder (``prepare_model``). Keywords of ``LLM(...)``
@@ -231,13 +231,6 @@ class VLLMEngine:
         self.think_end_id = think_end_token_id(self.tokenizer)
         # processed_logprobs: log-probs of the temperature-scaled distribution that was sampled.
         self.llm = LLM(model=model_dir, tokenizer=model_dir, seed=0, logprobs_mode="processed_logprobs", **options)
-
-    def chat_prompt(self, messages: list[dict[str, str]], assistant_prefix: str = "") -> str:
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return with_assistant_prefix(text, assistant_prefix)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
 
     def generate(
         self, prompts: list[str], *, n: int, temperature: float, max_new_tokens: int, seed: int
