@@ -8,8 +8,10 @@ per-provider ``methods``); ``validate_trace_config`` fills their defaults, valid
 - every provider has a trace model name in ``traces.models`` and every name there is a provider;
 - every dataset has a ``trace_folder``; ``traces.local_dir`` is set when ``traces.source`` is local;
 - providers' ``methods`` are among the configured methods; a method no provider competes in is an error;
-- the largest theta does not exceed the samples of a provider in majority/bon; reasoning
-  quantiles rise strictly from 0 to 1.
+- reasoning quantiles rise strictly from 0 to 1.
+
+(Samples against the largest theta are checked by ``ttcgames.config.validate_config``, which the
+workflow runs first.)
 
 Errors are ``ttcgames.config.ConfigError`` naming the config file and key path.
 """
@@ -72,14 +74,6 @@ def _cross_errors(config: dict) -> list[str]:
     for m in methods:
         if not providers_for(config, m):
             errors.append(f"methods: no provider competes in {m!r} (set providers[].methods)")
-    thetas = config.get("curves", {}).get("thetas", [])
-    if thetas:
-        top = max(thetas)
-        for i, p in enumerate(config.get("providers", [])):
-            if {"majority", "bon"} & set(provider_methods(config, p)) and p.get("samples", top) < top:
-                errors.append(
-                    f"providers[{i}].samples: {p['samples']} samples per question is less than the largest theta {top}"
-                )
     q = config.get("reasoning", {}).get("quantiles", [])
     if q and (q[0] != 0 or q[-1] != 1 or any(b <= a for a, b in zip(q, q[1:]))):
         errors.append(f"reasoning.quantiles: must rise strictly from 0 to 1, got {q}")
