@@ -95,6 +95,16 @@ def with_assistant_prefix(rendered: str, prefix: str) -> str:
     return rendered + prefix
 
 
+def check_generation_args(*, n: int, temperature: float, max_new_tokens: int) -> None:
+    """The arguments every engine's ``generate`` accepts: n >= 1, max_new_tokens >= 1, temperature >= 0."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+
+
 class ChatTemplateMixin:
     """``chat_prompt`` and ``count_tokens`` of the Engine protocol for engines holding a Hugging Face
     ``self.tokenizer`` (the transformers and vLLM engines)."""

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
-from ttcgames.generation.base import ChatTemplateMixin, Sample
+from ttcgames.generation.base import ChatTemplateMixin, Sample, check_generation_args
 
 __all__ = ["TransformersEngine"]
 
@@ -95,12 +95,7 @@ class TransformersEngine(ChatTemplateMixin):
         self, prompts: list[str], *, n: int, temperature: float, max_new_tokens: int, seed: int
     ) -> list[list[Sample]]:
         """``n`` samples per prompt; temperature 0 means greedy (one decode, copied ``n`` times)."""
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-        if temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        check_generation_args(n=n, temperature=temperature, max_new_tokens=max_new_tokens)
         rows_per_prompt = 1 if temperature == 0 else n
         generator = torch.Generator().manual_seed(int(seed))
         per_batch = max(1, self.max_batch_rows // rows_per_prompt)

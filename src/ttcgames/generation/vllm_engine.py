@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ttcgames.generation.base import THINK_END, ChatTemplateMixin, Sample
+from ttcgames.generation.base import THINK_END, ChatTemplateMixin, Sample, check_generation_args
 
 __all__ = [
     "VLLMEngine",
@@ -91,12 +91,7 @@ def sampling_kwargs(*, n: int, temperature: float, max_new_tokens: int, seed: in
 
     Temperature 0 is greedy: one decode (``n = 1``), which ``parse_request_outputs`` copies ``n`` times.
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    if max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    check_generation_args(n=n, temperature=temperature, max_new_tokens=max_new_tokens)
     return {
         "n": 1 if temperature == 0 else int(n),
         "temperature": float(temperature),
