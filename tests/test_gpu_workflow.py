@@ -9,13 +9,13 @@ and the workflow profile (profiles/default) must not override what the cluster p
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from workflow_copy import copy_workflow
 
 yaml = pytest.importorskip("yaml")
 
@@ -45,14 +45,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def wf(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("gpuwf")
-    for name in FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
+    return copy_workflow(tmp_path_factory.mktemp("gpuwf"), FILES)
 
 
 def jobs_of(output: str) -> list[dict[str, str]]:

@@ -6,13 +6,13 @@ docs/traces.md); the slow test runs the whole tiny workflow on fixture traces.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from workflow_copy import copy_workflow
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -58,13 +58,7 @@ CONFIG = {
 
 @pytest.fixture(scope="module")
 def wf(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("traces-wf")
-    for name in ("Snakefile", "workflow", "config", "profiles", "envs", "src"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
+    dest = copy_workflow(tmp_path_factory.mktemp("traces-wf"))
     write_trace_folder(dest / "fixture-traces", folders={"GSM8K": False, "GPQA": True}, n_questions=8, seed=7)
     (dest / "traces.yaml").write_text(yaml.safe_dump(CONFIG))
     return dest

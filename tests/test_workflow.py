@@ -11,36 +11,25 @@ import csv
 import json
 import math
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from workflow_copy import copy_workflow
 
 yaml = pytest.importorskip("yaml")
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "envs", "src")
 
 pytestmark = pytest.mark.skipif(not SNAKEMAKE.exists(), reason="snakemake is not installed next to this Python")
 
 
-def _copy_workflow(dest: Path) -> Path:
-    for name in WORKFLOW_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
-
-
 @pytest.fixture(scope="module")
 def wf(tmp_path_factory) -> Path:
-    return _copy_workflow(tmp_path_factory.mktemp("wf"))
+    return copy_workflow(tmp_path_factory.mktemp("wf"))
 
 
 def snakemake(workdir: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -244,7 +233,7 @@ def _read_csv(path: Path) -> list[dict]:
 
 @pytest.mark.slow
 def test_end_to_end_ci_config(tmp_path):
-    wf = _copy_workflow(tmp_path)
+    wf = copy_workflow(tmp_path)
     proc = snakemake(wf, "--cores", "2", "--configfile", "config/ci.yaml", timeout=900)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     cfg = _config("ci.yaml")
