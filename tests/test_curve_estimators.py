@@ -13,7 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from trace_fixtures import write_trace_folder  # noqa: E402
 
-from ttcgames.curve_estimators import build_method_curve, subsample_trials, voted_correctness  # noqa: E402
+from ttcgames.curve_estimators import build_method_curve, subsample_trials  # noqa: E402
+from ttcgames.curves import question_curves  # noqa: E402
 from ttcgames.traces import import_traces  # noqa: E402
 
 
@@ -32,11 +33,24 @@ def _q(answers, correct, rewards=None, qid="q"):
     )
 
 
-def test_voted_correctness_rules_by_hand():
+def test_vote_rules_by_hand_in_both_estimators():
+    """Label 5 twice (sample 0 wrong, sample 1 right), 7 once: theta = 3 always elects 5."""
     t = _q(["5", "5", "7", None], [False, True, False, False])
-    assert voted_correctness(t, "any").tolist() == [True, True, False, False]
-    assert voted_correctness(t, "first").tolist() == [False, False, False, False]
-    assert voted_correctness(t, "fraction").tolist() == [False, True, False, False]
+    expected = {"any": 1.0, "first": 0.0, "fraction": 0.5}
+    for rule, value in expected.items():
+        exact = question_curves(t, "majority", [4], vote_rule=rule).accuracy[0, 0]
+        sub = subsample_trials(t, "majority", [4], n_subsamples=30, vote_correct=rule)[0]
+        assert exact == pytest.approx(value, abs=1e-12), rule
+        np.testing.assert_allclose(sub, value)
+
+
+def test_issue_example_exact_and_subsample_agree_at_theta_1():
+    """Answers 5,5,5,5 with only the first marked correct: at theta = 1 the vote is right 1/4 of the time."""
+    t = _q(["5"] * 4, [True, False, False, False])
+    exact = question_curves(t, "majority", [1, 2, 4]).accuracy[0]
+    np.testing.assert_allclose(exact, [0.25, 0.5, 1.0], atol=1e-12)
+    sub = subsample_trials(t, "majority", [1, 2, 4], n_subsamples=20000, seed=3)[0].mean(axis=0)
+    np.testing.assert_allclose(sub, exact, atol=0.02)
 
 
 def test_subsample_majority_tie_is_broken_uniformly_and_no_valid_answer_is_wrong():
@@ -63,8 +77,11 @@ def test_subsample_best_of_n_picks_the_highest_reward():
     assert acc[:, 1].min() == 1.0
 
 
-@pytest.mark.parametrize("method", ["majority", "bon"])
-def test_subsample_estimate_matches_the_exact_expectation(tmp_path, method):
+@pytest.mark.parametrize("method,rule", [("majority", "any"), ("majority", "first"), ("majority", "fraction"), ("bon", "any")])
+def test_subsample_estimate_converges_to_the_exact_expectation(tmp_path, method, rule):
+    """Real-format traces (labels from explanations, verdicts that disagree within a label, tied
+    bfloat16 rewards): for every vote rule the reference's subsample estimate is within 4 Monte-Carlo
+    standard errors of the exact expectation, and seeded."""
     files = write_trace_folder(tmp_path / "t", n_questions=10, seed=11, corrupt=False)
     out = tmp_path / "o"
     import_traces(
@@ -73,10 +90,10 @@ def test_subsample_estimate_matches_the_exact_expectation(tmp_path, method):
         answer_format="numeric", max_new_tokens=512, samples=16,
     )
     args = (out / "g.jsonl", out / "gr.csv", out / "r.csv")
-    exact = build_method_curve(*args, out / "e.csv", provider="mid", method=method, thetas=[1, 4, 8], estimator="exact", n_boot=100, vote_correct="fraction")
-    sub = build_method_curve(*args, out / "s.csv", provider="mid", method=method, thetas=[1, 4, 8], estimator="subsample", n_subsamples=400, seed=4, vote_correct="fraction")
-    # Same expectation; the subsample estimate is within 4 Monte-Carlo standard errors (+ float slack).
+    kw = dict(provider="mid", method=method, thetas=[1, 4, 8], vote_correct=rule)
+    exact = build_method_curve(*args, out / "e.csv", estimator="exact", n_boot=100, **kw)
+    sub = build_method_curve(*args, out / "s.csv", estimator="subsample", n_subsamples=600, seed=4, **kw)
     assert (np.abs(sub["accuracy"] - exact["accuracy"]) <= 4 * sub["mc_stderr"] + 1e-9).all()
     np.testing.assert_allclose(sub["tokens"], exact["tokens"], rtol=0.05)
-    again = build_method_curve(*args, out / "s2.csv", provider="mid", method=method, thetas=[1, 4, 8], estimator="subsample", n_subsamples=400, seed=4, vote_correct="fraction")
+    again = build_method_curve(*args, out / "s2.csv", estimator="subsample", n_subsamples=600, seed=4, **kw)
     pd.testing.assert_frame_equal(sub, again)  # seeded

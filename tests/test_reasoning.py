@@ -118,3 +118,49 @@ def test_reasoning_curve_from_imported_traces_is_seeded(tmp_path):
     # The fixture's accuracy rises with effort: the top bin beats the bottom one.
     assert a["accuracy"].iloc[-1] > a["accuracy"].iloc[0]
     assert pd.read_csv(out / "a.csv")["method"].eq("reasoning").all()
+
+
+def _question(qid, counts, correct=None, total=100):
+    n = len(counts)
+    return pd.DataFrame(
+        {
+            "qid": qid,
+            "reasoning_tokens": counts,
+            "num_tokens": [total] * n,
+            "correct": correct if correct is not None else [True] * n,
+        }
+    )
+
+
+def test_single_kept_sample_goes_to_the_first_bin_with_jitter_and_the_last_without():
+    t = _question("q", [400])
+    assert pool_bins(t, ties="jitter", seed=0).count[0].tolist() == [1, 0, 0, 0, 0]
+    assert pool_bins(t, ties="upper").count[0].tolist() == [0, 0, 0, 0, 1]
+
+
+def test_jitter_splits_tied_counts_across_bins_and_is_seeded():
+    t = _question("q", [300] * 10)
+    upper = pool_bins(t, ties="upper").count[0]
+    assert upper.tolist() == [0, 0, 0, 0, 10]  # all edges coincide: everything in the last bin
+    a = pool_bins(t, ties="jitter", seed=1).count[0]
+    assert a.tolist() == [2, 2, 2, 2, 2]  # jittered values are distinct: quantile bins of 10 samples
+    b = pool_bins(t, ties="jitter", seed=1)
+    np.testing.assert_array_equal(b.sample_correct, pool_bins(t, ties="jitter", seed=1).sample_correct)
+    # Which tied samples land where depends on the seed (correctness tells them apart).
+    labelled = _question("q", [300] * 10, correct=[True] * 5 + [False] * 5)
+    draws = {tuple(pool_bins(labelled, ties="jitter", seed=s).correct[0]) for s in range(6)}
+    assert len(draws) > 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=6, max_value=2000), min_size=2, max_size=30, unique=True))
+def test_jitter_changes_nothing_when_counts_are_distinct(counts):
+    """With two or more distinct integer counts a jitter below 1e-5 moves no sample across an edge
+    (a single kept sample is the one case that differs, tested above)."""
+    t = _question("q", counts)
+    np.testing.assert_array_equal(pool_bins(t, ties="jitter", seed=3).count, pool_bins(t, ties="upper").count)
+
+
+def test_unknown_tie_rule_is_refused():
+    with pytest.raises(ValueError, match="ties must be one of"):
+        pool_bins(_question("q", [10, 20]), ties="random")

@@ -13,23 +13,27 @@ question's samples averaged over questions (paper, Section 5; Appendix C):
   tied answer whose first sample comes first - both uniform at random over the ordering, the same
   tie rule as the exact estimator. ``mc_stderr`` is the standard error of the trial mean.
 
-**Voted answer's correctness** (``vote_correct``). Answers are parsed by us, correctness comes
-from the trace, so samples with the same parsed answer may disagree on ``correct`` (the import
-report counts them). Rules:
+**Voted answer's correctness** (``vote_correct``; ``ttcgames.curves`` module docstring). The
+samples carrying one label may disagree on ``correct``: imported traces take the label from the
+verifier's explanation string and the verdict from its ``correct`` list (the import report counts
+such samples). Both estimators apply the same rule *within the drawn subset*:
 
-- ``any`` (default; the reference implementation): the voted answer is correct when any sample
-  carrying it is marked correct - within the drawn subset for ``subsample``, among all of the
-  question's samples with that answer for ``exact``;
-- ``first``: the correctness of the first sample carrying it (first in the subset's order for
-  ``subsample``, lowest sample index for ``exact``);
-- ``fraction``: the fraction of its samples marked correct (the expectation of picking one of
-  them at random; ``ttcgames.curves``'s own rule).
+- ``any`` (default; the reference implementation): the voted answer is correct when some drawn
+  sample carrying it is marked correct;
+- ``first``: the drawn sample carrying it with the lowest sample index decides;
+- ``fraction``: the share of the drawn samples carrying it that are marked correct (the
+  expectation of letting a uniformly drawn one of them decide).
+
+So ``subsample`` converges to ``exact`` for every rule as ``n_subsamples`` grows.
+
+**Rewards** (best-of-n) are compared at ``reward_dtype`` precision, ``float32`` by default as the
+reference does (ArmoRM scores are bfloat16-like, so exact ties are common; ties are uniform).
 
 Best-of-n and reasoning bins use each sample's own trace correctness (grades ``trace_correct``
 when present).
 
-Steps (``build_method_curve``): read the sample table; apply ``vote_correct`` (``exact``) or pass
-it to the trials (``subsample``); compute per-question or per-trial accuracies; write the curve CSV.
+Steps (``build_method_curve``): read the sample table; round rewards to ``reward_dtype``; compute
+per-question expectations (``exact``) or per-trial accuracies (``subsample``); write the curve CSV.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import pandas as pd
 
 from .curves import (
     CURVE_COLUMNS,
+    VOTE_RULES,
     CurveInputError,
     question_curves,
     sample_table,
@@ -52,7 +57,7 @@ from .jsonl import atomic_write_text
 __all__ = [
     "ESTIMATORS",
     "VOTE_RULES",
-    "voted_correctness",
+    "REWARD_DTYPES",
     "subsample_orderings",
     "subsample_trials",
     "subsample_curve",
@@ -61,28 +66,7 @@ __all__ = [
 ]
 
 ESTIMATORS = ("exact", "subsample")
-VOTE_RULES = ("any", "first", "fraction")
-
-
-def voted_correctness(table: pd.DataFrame, rule: str, correct_column: str = "correct") -> pd.Series:
-    """Per-sample correctness to feed the exact majority vote, so that a voted answer's correctness
-    follows ``rule`` (see the module docstring). Invalid samples keep their own flag (they never win)."""
-    if rule not in VOTE_RULES:
-        raise ValueError(f"vote_correct must be one of {VOTE_RULES}, got {rule!r}")
-    flags = table[correct_column].astype(bool)
-    if rule == "fraction":
-        return flags
-    valid = table["valid"].astype(bool)
-    keyed = table.assign(_c=flags, _v=valid)
-    groups = keyed[valid].groupby(["qid", "answer"], sort=False)
-    if rule == "any":
-        per = groups["_c"].transform("any")
-    else:
-        first = keyed[valid].sort_values("sample", kind="stable").groupby(["qid", "answer"], sort=False)["_c"].transform("first")
-        per = first.reindex(keyed[valid].index)
-    out = flags.copy()
-    out[valid] = per.astype(bool)
-    return out
+REWARD_DTYPES = ("float32", "float64")
 
 
 def subsample_orderings(n_samples: int, n_subsamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -112,7 +96,9 @@ def _majority_trials(codes: np.ndarray, correct: np.ndarray, order: np.ndarray, 
     if rule == "any":
         out = (is_winner & (y > 0)).any(axis=1).astype(float)
     elif rule == "first":
-        out = y[np.arange(sub.shape[0]), win_pos]
+        # The winner's drawn sample of lowest index (sample indices are the ordering's values).
+        lowest = np.argmin(np.where(is_winner, sub, np.iinfo(sub.dtype).max), axis=1)
+        out = y[np.arange(sub.shape[0]), lowest]
     else:
         out = (is_winner * y).sum(axis=1) / is_winner.sum(axis=1)
     return np.where(has_valid, out, 0.0)
@@ -253,12 +239,17 @@ def build_method_curve(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    reward_dtype: str = "float32",
 ) -> pd.DataFrame:
     """Workflow stage "curves" with a choice of estimator: write the curve CSV (contracts.md) and return it.
 
-    Majority voting uses ``correct`` (parsed answer and trace agree it is right) through
-    ``vote_correct``; best-of-n uses ``trace_correct``.
+    Majority voting uses ``correct`` (labelled and marked correct) through ``vote_correct``;
+    best-of-n uses ``trace_correct`` and rewards rounded to ``reward_dtype``.
     """
+    if reward_dtype not in REWARD_DTYPES:
+        raise ValueError(f"reward_dtype must be one of {REWARD_DTYPES}, got {reward_dtype!r}")
+    if vote_correct not in VOTE_RULES:
+        raise ValueError(f"vote_correct must be one of {VOTE_RULES}, got {vote_correct!r}")
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     if method not in ("majority", "bon"):
@@ -266,6 +257,8 @@ def build_method_curve(
     if method == "bon" and rewards is None:
         raise ValueError("best-of-n curves need a rewards file")
     table = read_trace_table(generations, grades, rewards if method == "bon" else None)
+    if method == "bon":
+        table = table.assign(reward=table["reward"].to_numpy(dtype=np.float64).astype(reward_dtype).astype(np.float64))
     column = "correct" if method == "majority" else "trace_correct"
     if estimator == "subsample":
         frame = subsample_curve(
@@ -273,12 +266,11 @@ def build_method_curve(
             vote_correct=vote_correct, correct_column=column,
         )
     else:
-        if method == "majority":
-            table = table.assign(correct=voted_correctness(table, vote_correct, "correct"))
-        else:
+        if method == "bon":
             table = table.assign(correct=table["trace_correct"].astype(bool))
         frame = summarise_curves(
-            question_curves(table, method, thetas), provider=provider, method=method, n_boot=n_boot, seed=seed, level=level
+            question_curves(table, method, thetas, vote_rule=vote_correct),
+            provider=provider, method=method, n_boot=n_boot, seed=seed, level=level,
         )
     atomic_write_text(out, frame.to_csv(index=False))
     return frame

@@ -20,15 +20,22 @@ reference implementation estimates the same expectation from 50 random subsets; 
   the subset; invalid samples never win; a subset with no valid sample is wrong.
   **Tie rule:** among answers tied at the largest count, one is chosen uniformly at random (the
   curve is the expectation over that random tie-break; lm-eval's "first seen" rule would make the
-  result depend on sample order). If the samples of one answer string disagree on ``correct``
-  (they should not once answers are normalised), the answer counts as correct with the fraction of
-  its samples graded correct.
-  Exact computation: for a correct answer ``c`` with ``m_c`` samples,
-  ``P(c wins) = sum_x C(m_c, x) * sum_t N_x(theta - x, t) / (1 + t) / C(n, theta)``, where
-  ``N_x(s, t)`` counts the ways of choosing ``s`` of the other samples so that every other answer
-  appears at most ``x`` times and exactly ``t`` of them exactly ``x`` times. ``N_x`` is the
-  coefficient table of a product of per-answer polynomials in (size, ties), built by a dynamic
-  programme whose total work per question is at most ``n`` polynomial products.
+  result depend on sample order; the reference breaks ties by the subset's random order, which is
+  the same uniform rule).
+  **Voted answer's correctness** (``rule``): the samples carrying one label may disagree on
+  ``correct`` (imported traces: the label comes from the verifier's string, the verdict from its
+  ``correct`` list). ``any`` (the default, the reference's rule): the vote is correct iff some
+  sample *of the drawn subset* with the winning label is correct; ``first``: the drawn sample of
+  lowest index decides; ``fraction``: a uniformly drawn one of them decides (the expected share of
+  correct ones). All three agree when a label's samples agree.
+  Exact computation: for a label ``c`` with ``m_c`` samples,
+  ``P(c wins and counts as correct) = sum_x W_c(x) * sum_t N_x(theta - x, t) / (1 + t) / C(n, theta)``,
+  where ``W_c(x)`` counts the x-subsets of ``c``'s samples under which the vote is correct
+  (``_voted_ways``; ``C(m_c, x) - C(m_c - k_c, x)`` for ``any``) and ``N_x(s, t)`` counts the ways
+  of choosing ``s`` of the other samples so that every other label appears at most ``x`` times and
+  exactly ``t`` of them exactly ``x`` times. ``N_x`` is the coefficient table of a product of
+  per-label polynomials in (size, ties), built by a dynamic programme whose total work per
+  question is at most ``n`` polynomial products.
 - tokens (``expected_tokens``): a random theta-subset's total tokens has expectation
   ``theta x mean tokens of the question``.
 
@@ -62,6 +69,7 @@ __all__ = [
     "sample_table",
     "best_of_n_accuracy",
     "majority_accuracy",
+    "VOTE_RULES",
     "expected_tokens",
     "question_curves",
     "summarise_curves",
@@ -372,20 +380,59 @@ def _tie_weighted_counts(others: np.ndarray, free: int, x: int, length: int) -> 
     return weights @ table
 
 
+VOTE_RULES = ("any", "first", "fraction")
+
+
+def _voted_ways(y_label: np.ndarray, rule: str, length: int) -> np.ndarray:
+    """For x = 0..length: the number of x-subsets of one label's samples, each weighted by whether
+    the voted answer counts as correct under ``rule`` (module docstring, "voted answer's correctness").
+
+    ``y_label`` holds the label's samples' correctness in sample-index order. With ``m`` samples,
+    ``k`` of them correct:
+
+    - ``any``: subsets holding at least one correct sample, ``C(m, x) - C(m - k, x)``;
+    - ``first`` (the drawn sample of lowest index decides): ``sum_j y_j C(m - j, x - 1)`` with
+      ``j = 1..m`` the samples in index order (sample ``j`` is the lowest drawn one in
+      ``C(m - j, x - 1)`` subsets);
+    - ``fraction`` (the share of correct drawn samples, i.e. a uniformly drawn one of them, which is
+      also "the first in the subset's random order"): ``C(m, x) * k / m``.
+    """
+    y = np.asarray(y_label, dtype=float)
+    m = y.size
+    k = float(y.sum())
+    out = np.zeros(length + 1)
+    for x in range(1, min(m, length) + 1):
+        if rule == "any":
+            out[x] = math.comb(m, x) - math.comb(m - int(round(k)), x)
+        elif rule == "first":
+            out[x] = sum(y[j - 1] * math.comb(m - j, x - 1) for j in range(1, m + 1) if y[j - 1])
+        else:
+            out[x] = math.comb(m, x) * k / m
+    return out
+
+
 def majority_accuracy(
     answers: Sequence[str],
     valid: np.ndarray,
     correct: np.ndarray,
     thetas: Sequence[int],
+    rule: str = "any",
 ) -> np.ndarray:
     """Expected majority-vote accuracy of one question over uniform theta-subsets (Section 5,
     majority voting; invalid answers never win, no valid answer = wrong, ties broken uniformly).
 
-    Steps: count each valid answer string; for every answer with correct samples, sum over its
-    subset count ``x`` the number of subsets where it reaches ``x`` and every other answer stays at
-    most ``x`` (``_tie_weighted_counts``, weighting a t-way tie by ``1/(1+t)``); divide by
-    ``C(n, theta)``.
+    ``rule`` decides whether the voted answer is correct when its samples disagree on ``correct``
+    (``any``: some drawn sample with the label is correct, the reference's rule; ``first``: the
+    drawn one of lowest sample index; ``fraction``: a uniformly drawn one). Samples must be given in
+    sample-index order for ``first``.
+
+    Steps: count each valid label; for every label with a correct sample, sum over its subset count
+    ``x`` the rule-weighted ways to draw ``x`` of its samples (``_voted_ways``) times the number of
+    ways the other samples keep every other label at most ``x`` (``_tie_weighted_counts``, weighting
+    a t-way tie by ``1/(1+t)``); divide by ``C(n, theta)``.
     """
+    if rule not in VOTE_RULES:
+        raise ValueError(f"vote rule must be one of {VOTE_RULES}, got {rule!r}")
     valid = np.asarray(valid, dtype=bool)
     y = np.asarray(correct, dtype=float)
     answers = np.asarray(answers, dtype=object)
@@ -397,24 +444,27 @@ def majority_accuracy(
     if not valid.any():
         return out
     labels, inverse, counts = np.unique(answers[valid].astype(str), return_inverse=True, return_counts=True)
-    corr = np.bincount(inverse, weights=y[valid], minlength=labels.size) / counts
+    y_valid = y[valid]
     n_invalid = int(n - valid.sum())
     length = int(th.max())  # s = theta - x ranges over 0..theta_max - 1
     total = np.array([float(math.comb(n, int(t))) for t in th])
-    for c in np.flatnonzero(corr > 0):
+    for c in range(labels.size):
+        y_c = y_valid[inverse == c]
+        if not y_c.any():
+            continue
         m_c = int(counts[c])
+        ways = _voted_ways(y_c, rule, length)
         rest = np.delete(counts, c)
         win = np.zeros(th.size)
         for x in range(1, min(m_c, length) + 1):
             big = rest[rest >= x]
             free = n_invalid + int(rest[rest < x].sum())
             tw = _tie_weighted_counts(big, free, x, length)
-            ways_c = float(math.comb(m_c, x))
             for k, theta in enumerate(th):
                 s = int(theta) - x
                 if s >= 0:
-                    win[k] += ways_c * tw[s]
-        out += corr[c] * win / total
+                    win[k] += ways[x] * tw[s]
+        out += win / total
     return np.clip(out, 0.0, 1.0)
 
 
@@ -446,8 +496,10 @@ class QuestionCurves:
     tokens: np.ndarray
 
 
-def question_curves(table: pd.DataFrame, method: str, thetas: Sequence[int]) -> QuestionCurves:
+def question_curves(table: pd.DataFrame, method: str, thetas: Sequence[int], vote_rule: str = "any") -> QuestionCurves:
     """Per-question expected accuracy (``method`` = ``majority`` or ``bon``) and tokens.
+
+    ``vote_rule`` is ``majority_accuracy``'s rule for a voted answer's correctness.
 
     ``table`` is a ``sample_table``; ``bon`` needs its ``reward`` column. Every question must have
     at least ``max(thetas)`` samples (the error names the first one that does not).
@@ -470,7 +522,7 @@ def question_curves(table: pd.DataFrame, method: str, thetas: Sequence[int]) -> 
             acc = best_of_n_accuracy(group["reward"].to_numpy(), group["correct"].to_numpy(), th)
         else:
             acc = majority_accuracy(
-                group["answer"].to_numpy(), group["valid"].to_numpy(), group["correct"].to_numpy(), th
+                group["answer"].to_numpy(), group["valid"].to_numpy(), group["correct"].to_numpy(), th, vote_rule
             )
         qids.append(str(qid))
         acc_rows.append(acc)

@@ -7,12 +7,19 @@ reasoning model's compute level is how long it thinks. From the stored samples o
    2048) and it reasoned at all (reasoning tokens > ``min_reasoning_tokens``, 5).
 2. ``bin_edges`` / ``assign_bins``: split that question's kept samples at the quantiles
    ``quantiles`` (0, .2, .4, .6, .8, 1) of their reasoning tokens. Edges are ``numpy.quantile``
-   with its default linear interpolation. **Edge rule** (the reference implementation's): bin b
-   (1-based) holds the samples with ``edge[b-1] <= r < edge[b]``, except the last bin, which is
-   closed, ``edge[-2] <= r <= edge[-1]``. So a sample lying exactly on an inner edge goes to the
-   *upper* bin, every kept sample lands in exactly one bin (edge 0 is the minimum, the last edge the
-   maximum), and when several edges coincide (many samples with equal reasoning tokens) the bins
-   between them are empty for that question and its samples fill the upper one.
+   with its default linear interpolation; bin b (1-based) holds the samples with
+   ``edge[b-1] <= r < edge[b]``, except the last bin, which is closed, ``edge[-2] <= r <= edge[-1]``.
+   **Ties** (``ties``), i.e. samples with equal reasoning tokens, so that several edges coincide:
+
+   - ``jitter`` (the reference implementation's): every kept sample's count gets a seeded uniform
+     ``[0, 1e-5)`` jitter before the quantiles (``jitter_counts``), and edges that still coincide
+     are forced apart (each edge at least ``EDGE_STEP`` above the previous one). Tied counts then
+     split at random across the bins their quantiles span, and a question with a single kept
+     sample puts it in the *first* bin. The jitter is drawn from one generator seeded with
+     ``SeedSequence([seed, JITTER_STREAM])``, question by question in table order.
+   - ``upper``: no jitter; a sample lying exactly on an inner edge goes to the *upper* bin, so when
+     several edges coincide the bins between them are empty for that question and its samples fill
+     the upper one (a single kept sample lands in the *last* bin).
 3. ``pool_bins``: bin b pools the samples of bin b of every question; its accuracy is the mean
    correctness of those samples, its tokens the mean *total* tokens of those samples (one sample
    per query, not theta of them: a reasoning provider answers once).
@@ -41,6 +48,8 @@ from .jsonl import atomic_write_text
 
 __all__ = [
     "DEFAULT_QUANTILES",
+    "TIE_RULES",
+    "jitter_counts",
     "ReasoningBins",
     "keep_samples",
     "bin_edges",
@@ -51,6 +60,10 @@ __all__ = [
 ]
 
 DEFAULT_QUANTILES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+TIE_RULES = ("jitter", "upper")
+JITTER_WIDTH = 1e-5  # the reference's jitter: uniform [0, 1e-5)
+EDGE_STEP = 1e-9  # coinciding edges are forced this far apart (far below the jitter's width)
+JITTER_STREAM = 0x6A17  # second word of the jitter generator's seed sequence
 
 
 def _check_quantiles(quantiles: Sequence[float]) -> np.ndarray:
@@ -75,12 +88,25 @@ def keep_samples(
     return (t < max_total_tokens) & (r > min_reasoning_tokens)
 
 
-def bin_edges(reasoning_tokens: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> np.ndarray:
-    """One question's bin edges: ``numpy.quantile`` (linear interpolation) of its reasoning tokens."""
+def jitter_counts(reasoning_tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Reasoning counts plus a uniform ``[0, JITTER_WIDTH)`` jitter each (the reference's tie breaker)."""
+    r = np.asarray(reasoning_tokens, dtype=float)
+    return r + rng.uniform(0.0, JITTER_WIDTH, size=r.shape)
+
+
+def bin_edges(
+    reasoning_tokens: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES, *, force_apart: bool = False
+) -> np.ndarray:
+    """One question's bin edges: ``numpy.quantile`` (linear interpolation) of its reasoning tokens;
+    with ``force_apart`` each edge is raised to at least ``EDGE_STEP`` above the previous one."""
     r = np.asarray(reasoning_tokens, dtype=float)
     if r.size == 0:
         raise ValueError("no samples to bin")
-    return np.quantile(r, _check_quantiles(quantiles))
+    edges = np.quantile(r, _check_quantiles(quantiles))
+    if force_apart:
+        for i in range(1, edges.size):
+            edges[i] = max(edges[i], edges[i - 1] + EDGE_STEP)
+    return edges
 
 
 def assign_bins(reasoning_tokens: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -122,12 +148,18 @@ def pool_bins(
     max_total_tokens: int = 2048,
     min_reasoning_tokens: int = 5,
     correct_column: str = "correct",
+    ties: str = "upper",
+    seed: int = 0,
 ) -> ReasoningBins:
     """Bin every question's kept samples at its own quantiles and pool the bins across questions.
 
     ``table`` has one row per sample with ``qid``, ``reasoning_tokens``, ``num_tokens`` (total) and
-    ``correct_column``. A question with no kept sample contributes nothing.
+    ``correct_column``. A question with no kept sample contributes nothing. ``ties`` and ``seed``:
+    the module docstring, step 2.
     """
+    if ties not in TIE_RULES:
+        raise ValueError(f"ties must be one of {TIE_RULES}, got {ties!r}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), JITTER_STREAM]))
     q = _check_quantiles(quantiles)
     k = q.size - 1
     for col in ("qid", "reasoning_tokens", "num_tokens", correct_column):
@@ -150,7 +182,9 @@ def pool_bins(
         if not keep.any():
             continue
         r, t, c = r[keep], t[keep], c[keep]
-        b = assign_bins(r, bin_edges(r, q))
+        if ties == "jitter":
+            r = jitter_counts(r, rng)
+        b = assign_bins(r, bin_edges(r, q, force_apart=ties == "jitter"))
         qids.append(str(qid))
         counts.append(np.bincount(b, minlength=k))
         corrects.append(np.bincount(b, weights=c, minlength=k))
@@ -244,6 +278,7 @@ def build_reasoning_curve(
     seed: int = 0,
     level: float = 0.95,
     unit: str = "sample",
+    ties: str = "upper",
 ) -> pd.DataFrame:
     """Workflow stage "reasoning curve": generations + grades -> ``results/curves/{dataset}/reasoning/{provider}.csv``.
 
@@ -272,6 +307,8 @@ def build_reasoning_curve(
         max_total_tokens=max_total_tokens,
         min_reasoning_tokens=min_reasoning_tokens,
         correct_column="_correct",
+        ties=ties,
+        seed=seed,
     )
     frame = reasoning_curve(bins, provider=provider, n_boot=n_boot, seed=seed, level=level, unit=unit)
     atomic_write_text(out, frame.to_csv(index=False))

@@ -1,8 +1,7 @@
 """Configuration of the trace reproduction: validation of its keys and the lookups its rules use.
 
 ``workflow/schemas/traces.schema.yaml`` describes the keys (``source``, ``traces``, ``reasoning``,
-``curves.estimator/subsamples/vote_correct``, per-dataset ``trace_folder``/``answer_format`` and
-per-provider ``methods``); ``validate_trace_config`` fills their defaults, validates them with
+per-dataset ``trace_folder``/``answer_format`` and per-provider ``methods``); ``validate_trace_config`` fills their defaults, validates them with
 ``ttcgames.config``'s machinery and checks what a schema cannot:
 
 - every provider has a trace model name in ``traces.models`` and every name there is a provider;
@@ -121,4 +120,6 @@ def import_settings(config: dict, dataset_id: str, provider_id: str) -> dict[str
         "cache_dir": traces["cache_dir"],
         "bad_lines": traces["bad_lines"],
         "null_rewards": traces["null_rewards"],
+        "votes": traces["votes"],
+        "reasoning_filter": (int(config["reasoning"]["max_total_tokens"]), int(config["reasoning"]["min_reasoning_tokens"])),
     }

@@ -4,12 +4,18 @@ artifacts (docs/contracts.md), so every later stage is shared with the generatin
 The traces are the Hugging Face dataset ``Human-Centric-Machine-Learning/strategic-ttc-data``
 (folders ``GSM8K/``, ``AIME/``, ``GPQA/``; one JSONL file per model configuration, e.g.
 ``Llama-3-8B--temp-0.6--samples-128--max-512.jsonl``; the model name is the file name up to
-``--temp``). One JSON object per line (one question):
+``--temp``; reasoning models' names start with ``reason-``). One JSON object per line (one
+question), docs/traces.md "The record":
 
-- ``qid``; ``explanations``: one text per sample; ``correct``: one boolean per sample;
-- ``rewards``: one float or null per sample (reward model score; may be absent);
+- ``qid``; ``prompt`` (the user prompt); ``ground_truths`` (list, gold answer first);
+  ``question_meta``, ``model_name``, ``reward_model_name`` (kept as they are, not used);
+- ``answers``: the generated texts, one per sample;
+- ``correct``: the verifier's verdict per sample;
+- ``explanations``: the verifier's explanation string per sample, e.g. ``"parsed='D'; truth='C'"``
+  or ``"boxed='72'; numeric compare: ...; truth='72'"`` (``ttcgames.explanations``);
+- ``rewards``: one float or null per sample (ArmoRM score; may be absent);
 - ``num_tokens``: an int per sample (non-reasoning models) or a ``[reasoning_tokens, total_tokens]``
-  pair per sample (reasoning models).
+  pair per sample (reasoning models; a truncated sample reads ``[0, 2048]``).
 
 Steps (``import_traces``):
 
@@ -20,20 +26,26 @@ Steps (``import_traces``):
    file and line; with ``skip`` it is counted and listed in the report (never silently dropped, the
    authors' loader drops such lines without a word). A repeated qid keeps its first occurrence, as
    the authors' loader does, and each repeat is reported with both line numbers.
-3. ``trace_rows``: one generation record, grade row and reward row per sample. ``answer`` is
-   parsed from the sample's text with the project's extraction (``ttcgames.grading`` numbers,
-   ``ttcgames.choices`` letters for GPQA) because majority voting needs answers; correctness
-   comes from the trace. The grades CSV keeps ``correct = trace correct and valid`` (the contract:
-   an unparsed sample cannot be correct) plus ``trace_correct``, the trace's own flag, which
-   best-of-n and the reasoning bins use (a correct sample our parser cannot read stays correct
-   there, as in the reference implementation).
+3. ``trace_rows``: one generation record (the text from ``answers``, the ``prompt``), grade row and
+   reward row per sample. **Vote labels** (``votes``): with ``explanations`` (the default) a
+   sample's label is the prediction its explanation string carries (``ttcgames.explanations``), as
+   the reference's majority vote does; the text is never parsed, so a text that says something
+   else does not change the vote. With ``text``, or for a record without ``explanations``, the
+   label is our own extraction from the text (``ttcgames.grading`` numbers, ``ttcgames.choices``
+   letters), brought to the same canonical form. The grades keep ``trace_correct`` (the verifier's
+   verdict, used by best-of-n and the reasoning bins), ``correct`` = verdict and labelled (a
+   sample without a label never wins a vote), the ``label_source`` (``explanations``, ``text`` or
+   ``none``), the gold label and the explanation string.
 4. Null rewards: the reference ranks them below every real reward (``-inf``). The rewards CSV must
    hold finite numbers, so with policy ``lowest`` a null reward is written as (lowest real reward
    of the file - 1) with ``reward_missing = true``: the same ranking; policy ``fail`` stops.
-5. A report JSON per file: counts of lines, bad lines (line and reason), repeated qids,
-   truncated and short questions, unparsed answers, correct-but-unparsed samples, answers whose
-   samples disagree on ``correct`` (see ``ttcgames.curve_estimators`` for how a voted answer's
-   correctness is then decided), null rewards and truncated samples.
+5. A report JSON per file: lines, bad lines (line and reason), repeated qids, truncated and short
+   questions; labels from explanations, from text and none, and each explanation case
+   (``ttcgames.explanations.CASES``, so a string in no known shape is counted, not fatal); samples
+   whose label disagrees with their verdict (label equal to the gold but not correct, or correct
+   with another label or none); labels whose samples disagree on the verdict; null rewards and
+   truncated samples; for reasoning traces, the questions whose kept samples tie on reasoning
+   tokens, hold a single kept sample or none (docs/traces.md, reasoning bins).
 """
 
 from __future__ import annotations
@@ -42,11 +54,12 @@ import json
 import math
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .choices import ChoiceExtraction, extract_choice
+from .explanations import CASES, gold_label, numeric_label, parse_explanation
 from .grading import EXTRACTIONS, extract_answer
 from .jsonl import atomic_write_text, dumps_jsonl, write_csv, write_json
 
@@ -55,6 +68,7 @@ __all__ = [
     "ANSWER_FORMATS",
     "BAD_LINE_POLICIES",
     "NULL_REWARD_POLICIES",
+    "VOTE_SOURCES",
     "TRACE_GRADE_COLUMNS",
     "REWARD_COLUMNS",
     "TraceError",
@@ -67,6 +81,7 @@ __all__ = [
     "locate_trace_file",
     "fetch_trace_file",
     "trace_rows",
+    "reasoning_tie_stats",
     "import_traces",
     "SUMMARY_COLUMNS",
     "summarise_reports",
@@ -76,7 +91,10 @@ HUB_REPO = "Human-Centric-Machine-Learning/strategic-ttc-data"
 ANSWER_FORMATS = ("numeric", "choice")
 BAD_LINE_POLICIES = ("fail", "skip")
 NULL_REWARD_POLICIES = ("lowest", "fail")
-TRACE_GRADE_COLUMNS = ("qid", "sample", "answer", "valid", "correct", "trace_correct")
+VOTE_SOURCES = ("explanations", "text")
+TRACE_GRADE_COLUMNS = (
+    "qid", "sample", "answer", "valid", "correct", "trace_correct", "label_source", "gold", "explanation",
+)
 REWARD_COLUMNS = ("qid", "sample", "reward", "reward_missing")
 
 
@@ -89,12 +107,15 @@ class TraceRecord:
     """One question of a trace file, validated (all per-sample lists have the same length)."""
 
     qid: str
-    texts: tuple[str, ...]
+    texts: tuple[str, ...]  # the record's ``answers``
     correct: tuple[bool, ...]
     rewards: tuple[float | None, ...]
     total_tokens: tuple[int, ...]
     reasoning_tokens: tuple[int, ...] | None  # None for non-reasoning traces
     line: int
+    explanations: tuple[str, ...] | None = None  # None when the record has none
+    prompt: str | None = None
+    gold: str | None = None  # ground_truths[0]
 
     @property
     def n_samples(self) -> int:
@@ -122,10 +143,16 @@ def model_name_from_filename(name: str) -> str:
 
 
 def answer_extractor(answer_format: str) -> Callable[[str], str | None]:
-    """The parser of a dataset's answers: ``numeric`` (GSM8K, AIME) or ``choice`` (GPQA letters)."""
+    """Our own label of a sample's text (``votes: text``): ``numeric`` (GSM8K, AIME; canonical as
+    ``ttcgames.explanations.numeric_label``) or ``choice`` (GPQA letters)."""
     if answer_format == "numeric":
         cfg = EXTRACTIONS["numeric"]
-        return lambda text: extract_answer(text, cfg)
+
+        def numeric(text: str) -> str | None:
+            raw = extract_answer(text, cfg)
+            return None if raw is None else (numeric_label(raw) or raw)
+
+        return numeric
     if answer_format == "choice":
         cfg_c = ChoiceExtraction()
         return lambda text: extract_choice(text, cfg_c)
@@ -139,34 +166,52 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) or (isinstance(v, float) and v.is_integer())
 
 
+def _string_list(obj: dict, key: str, n: int) -> tuple[str, ...]:
+    value = obj[key]
+    if not isinstance(value, list):
+        raise ValueError(f"{key!r} must be a list, got {type(value).__name__}")
+    if len(value) != n:
+        raise ValueError(f"per-sample lists differ in length: answers {n}, {key} {len(value)}")
+    for i, t in enumerate(value):
+        if not isinstance(t, str):
+            raise ValueError(f"{key}[{i}] must be a string, got {type(t).__name__}")
+    return tuple(value)
+
+
 def parse_trace_record(obj: Any, line: int) -> TraceRecord:
-    """Validate one decoded line; raise ``ValueError`` with the reason (the caller adds file:line)."""
+    """Validate one decoded line; raise ``ValueError`` with the reason (the caller adds file:line).
+
+    Required: ``qid``, ``answers``, ``correct``, ``num_tokens``; optional: ``explanations``,
+    ``rewards``, ``prompt``, ``ground_truths`` (other keys are ignored).
+    """
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    for key in ("qid", "explanations", "correct", "num_tokens"):
+    for key in ("qid", "answers", "correct", "num_tokens"):
         if key not in obj:
             raise ValueError(f"missing key {key!r}")
     qid = obj["qid"]
     if isinstance(qid, bool) or not isinstance(qid, (str, int)) or str(qid) == "":
         raise ValueError(f"qid must be a non-empty string or integer, got {qid!r}")
-    texts, correct, tokens = obj["explanations"], obj["correct"], obj["num_tokens"]
-    for key, value in (("explanations", texts), ("correct", correct), ("num_tokens", tokens)):
+    answers = obj["answers"]
+    if not isinstance(answers, list):
+        raise ValueError(f"'answers' must be a list, got {type(answers).__name__}")
+    n = len(answers)
+    if n == 0:
+        raise ValueError("no samples ('answers' is empty)")
+    texts = _string_list(obj, "answers", n)
+    explanations = None if obj.get("explanations") is None else _string_list(obj, "explanations", n)
+    correct, tokens = obj["correct"], obj["num_tokens"]
+    for key, value in (("correct", correct), ("num_tokens", tokens)):
         if not isinstance(value, list):
             raise ValueError(f"{key!r} must be a list, got {type(value).__name__}")
-    n = len(texts)
-    if n == 0:
-        raise ValueError("no samples ('explanations' is empty)")
     rewards = obj.get("rewards")
     if rewards is None:
         rewards = [None] * n
     if not isinstance(rewards, list):
         raise ValueError(f"'rewards' must be a list, got {type(rewards).__name__}")
-    lengths = {"explanations": n, "correct": len(correct), "num_tokens": len(tokens), "rewards": len(rewards)}
+    lengths = {"answers": n, "correct": len(correct), "num_tokens": len(tokens), "rewards": len(rewards)}
     if len(set(lengths.values())) != 1:
         raise ValueError("per-sample lists differ in length: " + ", ".join(f"{k} {v}" for k, v in lengths.items()))
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise ValueError(f"explanations[{i}] must be a string, got {type(t).__name__}")
     for i, c in enumerate(correct):
         if not isinstance(c, bool):
             raise ValueError(f"correct[{i}] must be true or false, got {c!r}")
@@ -196,26 +241,36 @@ def parse_trace_record(obj: Any, line: int) -> TraceRecord:
             if not _is_int(t) or t < 0:
                 raise ValueError(f"num_tokens[{i}] must be a non-negative integer, got {t!r}")
             total.append(int(t))
+    prompt = obj.get("prompt")
+    if prompt is not None and not isinstance(prompt, str):
+        raise ValueError(f"'prompt' must be a string, got {type(prompt).__name__}")
+    truths = obj.get("ground_truths")
+    if truths is not None and (not isinstance(truths, list) or (truths and not isinstance(truths[0], (str, int, float)))):
+        raise ValueError(f"'ground_truths' must be a list whose first item is the gold answer, got {truths!r}")
+    gold = None if not truths else str(truths[0])
     return TraceRecord(
         qid=str(qid),
-        texts=tuple(texts),
+        texts=texts,
         correct=tuple(correct),
         rewards=tuple(clean_rewards),
         total_tokens=tuple(total),
         reasoning_tokens=None if reasoning is None else tuple(reasoning),
         line=line,
+        explanations=explanations,
+        prompt=prompt,
+        gold=gold,
     )
 
 
 def _truncate(rec: TraceRecord, k: int) -> TraceRecord:
-    return TraceRecord(
-        qid=rec.qid,
+    return replace(
+        rec,
         texts=rec.texts[:k],
         correct=rec.correct[:k],
         rewards=rec.rewards[:k],
         total_tokens=rec.total_tokens[:k],
         reasoning_tokens=None if rec.reasoning_tokens is None else rec.reasoning_tokens[:k],
-        line=rec.line,
+        explanations=None if rec.explanations is None else rec.explanations[:k],
     )
 
 
@@ -372,22 +427,57 @@ def fetch_trace_file(
 # ------------------------------------------------------------------------------ artifacts
 
 
+def _sample_label(
+    rec: TraceRecord, s: int, votes: str, answer_format: str, extract: Callable[[str], str | None]
+) -> tuple[str | None, str, str]:
+    """(label, label source, explanation case) of sample ``s``; the case is ``""`` when the text was read."""
+    if votes == "explanations" and rec.explanations is not None:
+        parsed = parse_explanation(rec.explanations[s], answer_format)
+        return parsed.label, "explanations" if parsed.label is not None else "none", parsed.case
+    label = extract(rec.texts[s])
+    return label, "text" if label is not None else "none", ""
+
+
+def reasoning_tie_stats(
+    records: Sequence[TraceRecord], *, max_total_tokens: int = 2048, min_reasoning_tokens: int = 5
+) -> dict[str, int]:
+    """Questions whose kept samples (``ttcgames.reasoning.keep_samples``' rule) tie on reasoning
+    tokens, hold a single kept sample, or none: the cases where the reference's jittered bins and
+    the ``upper`` rule place samples differently (docs/traces.md)."""
+    tied = single = none = 0
+    for rec in records:
+        if rec.reasoning_tokens is None:
+            continue
+        kept = [
+            r for r, t in zip(rec.reasoning_tokens, rec.total_tokens) if t < max_total_tokens and r > min_reasoning_tokens
+        ]
+        none += not kept
+        single += len(kept) == 1
+        tied += len(set(kept)) < len(kept)
+    return {"questions_with_tied_reasoning": tied, "questions_with_one_kept_sample": single, "questions_with_no_kept_sample": none}
+
+
 def trace_rows(
     records: Sequence[TraceRecord],
     *,
-    extract: Callable[[str], str | None],
+    answer_format: str,
     max_new_tokens: int,
+    votes: str = "explanations",
     null_rewards: str = "lowest",
     where: str = "",
 ) -> tuple[list[dict], list[dict], list[dict], dict[str, Any]]:
     """Generation records, grade rows and reward rows for ``records``, plus statistics.
 
-    ``finish_reason`` is ``length`` when a sample's total tokens reach ``max_new_tokens`` (the
-    traces do not say; the cap is the configuration's), else ``stop``. ``mean_logprob`` is null:
-    the traces carry no log-probabilities (best-of-n uses their reward-model scores instead).
+    ``votes`` chooses where vote labels come from (module docstring, step 3). ``finish_reason``
+    is ``length`` when a sample's total tokens reach ``max_new_tokens`` (the traces do not say;
+    the cap is the configuration's), else ``stop``. ``mean_logprob`` is null: the traces carry no
+    log-probabilities (best-of-n uses their reward-model scores instead).
     """
     if null_rewards not in NULL_REWARD_POLICIES:
         raise ValueError(f"null_rewards must be one of {NULL_REWARD_POLICIES}, got {null_rewards!r}")
+    if votes not in VOTE_SOURCES:
+        raise ValueError(f"votes must be one of {VOTE_SOURCES}, got {votes!r}")
+    extract = answer_extractor(answer_format)
     real = [r for rec in records for r in rec.rewards if r is not None]
     missing = sum(r is None for rec in records for r in rec.rewards)
     if missing and null_rewards == "fail":
@@ -398,55 +488,78 @@ def trace_rows(
         )
     fill = (min(real) - 1.0) if real else 0.0
     gens, grades, rewards = [], [], []
-    stats = {
+    stats: dict[str, Any] = {
         "samples": 0,
-        "unparsed_answers": 0,
-        "correct_but_unparsed": 0,
+        "labels_from_explanations": 0,
+        "labels_from_text": 0,
+        "no_label": 0,
+        "records_without_explanations": 0,
+        "explanation_cases": {case: 0 for case in CASES},
+        "correct_without_label": 0,
+        "label_is_gold_but_not_correct": 0,
+        "correct_but_label_is_not_gold": 0,
         "null_rewards": missing,
         "null_reward_fill": fill if missing else None,
         "length_finishes": 0,
         "answers_with_mixed_correct": 0,
         "samples_in_mixed_answers": 0,
     }
+    cases = stats["explanation_cases"]
     for rec in records:
+        stats["records_without_explanations"] += rec.explanations is None
+        gold = None if rec.gold is None else gold_label(rec.gold, answer_format)
         by_answer: dict[str, set[bool]] = defaultdict(set)
         by_answer_n: dict[str, int] = defaultdict(int)
         for s in range(rec.n_samples):
-            text, ok = rec.texts[s], rec.correct[s]
-            answer = extract(text)
+            ok = rec.correct[s]
+            label, source, case = _sample_label(rec, s, votes, answer_format, extract)
             total = rec.total_tokens[s]
             finish = "length" if total >= max_new_tokens else "stop"
             gens.append(
                 {
                     "qid": rec.qid,
                     "sample": s,
-                    "text": text,
+                    "text": rec.texts[s],
                     "num_tokens": total,
                     "reasoning_tokens": None if rec.reasoning_tokens is None else rec.reasoning_tokens[s],
                     "finish_reason": finish,
                     "mean_logprob": None,
+                    "prompt": rec.prompt,
                 }
             )
             grades.append(
                 {
                     "qid": rec.qid,
                     "sample": s,
-                    "answer": answer or "",
-                    "valid": answer is not None,
-                    "correct": bool(ok and answer is not None),
+                    "answer": label or "",
+                    "valid": label is not None,
+                    "correct": bool(ok and label is not None),
                     "trace_correct": bool(ok),
+                    "label_source": source,
+                    "gold": "" if gold is None else gold,
+                    "explanation": "" if rec.explanations is None else rec.explanations[s],
                 }
             )
             r = rec.rewards[s]
             rewards.append({"qid": rec.qid, "sample": s, "reward": fill if r is None else r, "reward_missing": r is None})
             stats["samples"] += 1
             stats["length_finishes"] += finish == "length"
-            if answer is None:
-                stats["unparsed_answers"] += 1
-                stats["correct_but_unparsed"] += bool(ok)
+            if case:
+                cases[case] += 1
+            if source == "explanations":
+                stats["labels_from_explanations"] += 1
+            elif source == "text":
+                stats["labels_from_text"] += 1
             else:
-                by_answer[answer].add(bool(ok))
-                by_answer_n[answer] += 1
+                stats["no_label"] += 1
+            if label is None:
+                stats["correct_without_label"] += bool(ok)
+            else:
+                by_answer[label].add(bool(ok))
+                by_answer_n[label] += 1
+                if gold is not None:
+                    stats["label_is_gold_but_not_correct"] += label == gold and not ok
+                    stats["correct_but_label_is_not_gold"] += label != gold and ok
         for answer, flags in by_answer.items():
             if len(flags) > 1:
                 stats["answers_with_mixed_correct"] += 1
@@ -469,15 +582,20 @@ def import_traces(
     min_samples: int = 1,
     bad_lines: str = "skip",
     null_rewards: str = "lowest",
+    votes: str = "explanations",
     expect_reasoning: bool | None = None,
+    reasoning_filter: tuple[int, int] = (2048, 5),
 ) -> dict[str, Any]:
     """Workflow stage "import traces": one trace file -> generations JSONL, grades CSV, rewards CSV
     and an import report JSON (all written atomically). Returns the report.
 
     ``samples`` caps the samples kept per question (the configuration's ``samples``);
     ``min_samples`` is the fewest a usable question may have (the largest theta for majority and
-    best-of-n). ``expect_reasoning`` (when not None) checks the token format: True demands
-    ``[reasoning, total]`` pairs (a provider in the reasoning game), False plain integers.
+    best-of-n). ``votes`` is where vote labels come from (``explanations`` or ``text``).
+    ``expect_reasoning`` (when not None) checks the token format: True demands ``[reasoning,
+    total]`` pairs (a provider in the reasoning game), False plain integers. ``reasoning_filter``
+    is (``max_total_tokens``, ``min_reasoning_tokens``) of the reasoning bins, for the report's
+    tie counts.
     """
     read = read_trace_file(trace_path, bad_lines=bad_lines, min_samples=min_samples, max_samples=samples)
     is_reasoning = read.records[0].reasoning_tokens is not None
@@ -489,11 +607,16 @@ def import_traces(
         )
     gens, grades, rewards, stats = trace_rows(
         read.records,
-        extract=answer_extractor(answer_format),
+        answer_format=answer_format,
         max_new_tokens=max_new_tokens,
+        votes=votes,
         null_rewards=null_rewards,
         where=str(trace_path),
     )
+    if is_reasoning:
+        stats.update(
+            reasoning_tie_stats(read.records, max_total_tokens=reasoning_filter[0], min_reasoning_tokens=reasoning_filter[1])
+        )
     counts = [rec.n_samples for rec in read.records]
     report = {
         "dataset": dataset,
@@ -502,6 +625,7 @@ def import_traces(
         "model": model_name_from_filename(Path(trace_path).name),
         "reasoning_tokens": is_reasoning,
         "answer_format": answer_format,
+        "votes": votes,
         "lines": read.lines,
         "questions": len(read.records),
         "samples_per_question": {"min": min(counts), "max": max(counts)},
@@ -521,10 +645,17 @@ def import_traces(
 
 
 SUMMARY_COLUMNS = (
-    "dataset", "provider", "model", "file", "questions", "samples", "lines", "bad_lines", "repeated_qids",
-    "truncated_questions", "unparsed_answers", "correct_but_unparsed", "answers_with_mixed_correct",
-    "samples_in_mixed_answers", "null_rewards", "length_finishes",
+    "dataset", "provider", "model", "file", "votes", "questions", "samples", "lines", "bad_lines", "repeated_qids",
+    "truncated_questions", "labels_from_explanations", "labels_from_text", "no_label", "unknown_explanations",
+    "correct_without_label", "label_is_gold_but_not_correct", "correct_but_label_is_not_gold",
+    "answers_with_mixed_correct", "samples_in_mixed_answers", "null_rewards", "length_finishes",
+    "questions_with_tied_reasoning", "questions_with_one_kept_sample",
 )
+_SUMMARY_DERIVED = {
+    "unknown_explanations": lambda doc: doc["explanation_cases"]["unknown"],
+    "questions_with_tied_reasoning": lambda doc: doc.get("questions_with_tied_reasoning", ""),
+    "questions_with_one_kept_sample": lambda doc: doc.get("questions_with_one_kept_sample", ""),
+}
 
 
 def summarise_reports(report_paths: Sequence[str | os.PathLike], out: str | os.PathLike):
@@ -537,10 +668,10 @@ def summarise_reports(report_paths: Sequence[str | os.PathLike], out: str | os.P
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise TraceError(f"{path}: unreadable import report ({exc})") from None
-        missing = [c for c in SUMMARY_COLUMNS if c not in doc]
-        if missing:
-            raise TraceError(f"{path}: import report lacks {missing}")
-        rows.append({c: doc[c] for c in SUMMARY_COLUMNS})
+        missing = [c for c in SUMMARY_COLUMNS if c not in doc and c not in _SUMMARY_DERIVED]
+        if missing or "explanation_cases" not in doc:
+            raise TraceError(f"{path}: import report lacks {missing or ['explanation_cases']}")
+        rows.append({c: _SUMMARY_DERIVED[c](doc) if c in _SUMMARY_DERIVED else doc[c] for c in SUMMARY_COLUMNS})
     frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     atomic_write_text(out, frame.to_csv(index=False))
     return frame

@@ -22,6 +22,7 @@ rule curve:
         estimator=config["curves"]["estimator"],
         subsamples=config["curves"]["subsamples"],
         vote_correct=config["curves"]["vote_correct"],
+        reward_dtype=config["curves"]["reward_dtype"],
         n_boot=config["curves"]["n_boot"],
         ci=config["curves"]["ci"],
         seed=config["seed"],

@@ -17,6 +17,7 @@ frame = build_method_curve(
     thetas=p.thetas,
     estimator=p.estimator,
     vote_correct=p.vote_correct,
+    reward_dtype=p.reward_dtype,
     n_subsamples=p.subsamples,
     n_boot=p.n_boot,
     seed=p.seed,

@@ -26,13 +26,18 @@ report = import_traces(
     min_samples=s["min_samples"],
     bad_lines=s["bad_lines"],
     null_rewards=s["null_rewards"],
+    votes=s["votes"],
     expect_reasoning=s["expect_reasoning"],
+    reasoning_filter=s["reasoning_filter"],
 )
 for item in report["bad_line_details"]:
     log.warning("%s:%d: skipped bad line: %s", path, item["line"], item["reason"])
 for item in report["repeated_qid_details"]:
     log.warning("%s:%d: repeated qid %r (first at line %d) skipped", path, item["line"], item["qid"], item["first_line"])
 log.info(
-    "%d questions, %d samples, %d bad lines, %d repeated qids, %d unparsed answers",
-    report["questions"], report["samples"], report["bad_lines"], report["repeated_qids"], report["unparsed_answers"],
+    "%d questions, %d samples, %d bad lines, %d repeated qids; labels: %d from explanations, %d from text, %d none "
+    "(%d explanation strings in no known shape)",
+    report["questions"], report["samples"], report["bad_lines"], report["repeated_qids"],
+    report["labels_from_explanations"], report["labels_from_text"], report["no_label"],
+    report["explanation_cases"]["unknown"],
 )

@@ -19,5 +19,6 @@ frame = build_reasoning_curve(
     seed=snakemake.params.seed,
     level=snakemake.params.ci,
     unit=r["bootstrap_unit"],
+    ties=r["ties"],
 )
 log.info("wrote %s (%d bins)", snakemake.output.csv, len(frame))
