@@ -1,71 +1,139 @@
-"""The trace path through Snakemake: `source: traces` replaces generation by the import.
+"""The trace path through Snakemake, as a user runs it: the shipped config/paper-traces.yaml plus a
+small overlay that points at a local folder of real-format fixture traces (docs/traces.md).
 
-Runs only once the Snakefile includes workflow/rules/traces.smk (the integration edits listed in
-docs/traces.md); the slow test runs the whole tiny workflow on fixture traces.
+The fixture folder holds GSM8K-, AIME- (numeric) and GPQA-shaped (letter) files for the paper's 12
+trace model names, every explanation variant, tied bfloat16-like rewards, truncated reasoning
+samples, a bad JSON line and a repeated qid in every file, and one file that is not a trace at all.
+The exact majority and best-of-n curves the workflow writes are checked against a brute-force
+enumeration of every theta-subset computed here from the raw JSONL (labels read independently).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from workflow_copy import copy_workflow
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from trace_fixtures import write_trace_folder  # noqa: E402
+from trace_fixtures import FixtureModel, write_trace_folder  # noqa: E402
+from workflow_copy import copy_workflow  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+PAPER = yaml.safe_load((ROOT / "config" / "paper-traces.yaml").read_text())
+THETAS = [1, 2, 4, 8]
+N_SAMPLES, N_REASONING = 16, 10
+FOLDERS = {"GSM8K": False, "AIME": False, "GPQA": True}
 
-pytestmark = [
-    pytest.mark.skipif(not SNAKEMAKE.exists(), reason="snakemake is not installed next to this Python"),
-    pytest.mark.skipif("traces.smk" not in (ROOT / "Snakefile").read_text(), reason="Snakefile does not include traces.smk yet"),
-]
+pytestmark = pytest.mark.skipif(not SNAKEMAKE.exists(), reason="snakemake is not installed next to this Python")
 
-CONFIG = {
-    "seed": 0,
-    "source": "traces",
-    "traces": {
-        "source": "local",
-        "local_dir": "fixture-traces",
-        "models": {"small": "Small-1B", "mid": "Mid-3B", "big": "Big-7B", "r1-small": "reason-R1-D-Tiny-1.5B", "r1-big": "reason-R1-D-Tiny-7B"},
-        "published": str(ROOT / "config" / "published.yaml"),
-    },
-    "datasets": [
-        {"id": "gsm8k", "kind": "traces", "trace_folder": "GSM8K", "answer_format": "numeric", "alpha": 0.008},
-        {"id": "gpqa", "kind": "traces", "trace_folder": "GPQA", "answer_format": "choice", "alpha": 0.02},
-    ],
-    "methods": ["majority", "bon", "reasoning"],
-    "models": {"m": {"source": "hub", "repo": "org/model", "engine": "vllm"}},
-    "providers": [
-        {"id": "small", "model": "m", "prompt": "boxed", "samples": 16, "max_new_tokens": 512, "price_per_million": 0.10, "methods": ["majority", "bon"]},
-        {"id": "mid", "model": "m", "prompt": "boxed", "samples": 16, "max_new_tokens": 512, "price_per_million": 0.08, "methods": ["majority", "bon"]},
-        {"id": "big", "model": "m", "prompt": "boxed", "samples": 16, "max_new_tokens": 512, "price_per_million": 0.15, "methods": ["majority", "bon"]},
-        {"id": "r1-small", "model": "m", "prompt": "think", "samples": 10, "max_new_tokens": 2048, "price_per_million": 0.10, "methods": ["reasoning"]},
-        {"id": "r1-big", "model": "m", "prompt": "think", "samples": 10, "max_new_tokens": 2048, "price_per_million": 0.175, "methods": ["reasoning"]},
-    ],
-    "curves": {"thetas": [1, 2, 4, 8], "estimator": "subsample", "subsamples": 20, "n_boot": 50},
-    "reasoning": {"n_boot": 100},
-    "games": {"betas": [200, 1000], "sweep": {"num": 4}},
-    "tables": {"methods": ["bon", "reasoning"]},
-}
+
+def _overlay() -> dict:
+    """Local traces, the exact estimator and fewer samples per question so brute force stays small."""
+    providers = []
+    for p in PAPER["providers"]:
+        reasoning = p["methods"] == ["reasoning"]
+        providers.append(dict(p, samples=N_REASONING if reasoning else N_SAMPLES))
+    return {
+        "traces": {"source": "local", "local_dir": "fixture-traces"},
+        "providers": providers,
+        "curves": {"thetas": THETAS, "estimator": "exact", "n_boot": 50},
+        "reasoning": {"n_boot": 100},
+        "games": {"sweep": {"num": 4}},
+    }
+
+
+def _fixture_models() -> tuple[FixtureModel, ...]:
+    models = []
+    for i, p in enumerate(PAPER["providers"]):
+        name = PAPER["traces"]["models"][p["id"]]
+        if p["methods"] == ["reasoning"]:
+            models.append(FixtureModel(name, 0.5 + 0.1 * (i % 3), reasoning=True, samples=N_REASONING, max_tokens=2048, mean_tokens=900))
+        else:
+            models.append(FixtureModel(name, 0.3 + 0.05 * i, samples=N_SAMPLES, mean_tokens=120 + 15 * i))
+    return tuple(models)
 
 
 @pytest.fixture(scope="module")
 def wf(tmp_path_factory) -> Path:
     dest = copy_workflow(tmp_path_factory.mktemp("traces-wf"))
-    write_trace_folder(dest / "fixture-traces", folders={"GSM8K": False, "GPQA": True}, n_questions=8, seed=7)
-    (dest / "traces.yaml").write_text(yaml.safe_dump(CONFIG))
+    write_trace_folder(dest / "fixture-traces", folders=FOLDERS, models=_fixture_models(), n_questions=6, seed=7)
+    # A file that is not a trace of any configured model: never read.
+    (dest / "fixture-traces" / "GSM8K" / "Broken--temp-0.7--samples-16--max-512.jsonl").write_text("not json\n")
+    (dest / "overlay.yaml").write_text(yaml.safe_dump(_overlay()))
     return dest
 
 
-def _run(wf: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SNAKEMAKE), "--configfile", "traces.yaml", *args], cwd=wf, capture_output=True, text=True, timeout=timeout)
+def _run(wf: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    cmd = [str(SNAKEMAKE), "--configfile", "config/paper-traces.yaml", "overlay.yaml", *args]
+    return subprocess.run(cmd, cwd=wf, capture_output=True, text=True, timeout=timeout)
+
+
+# ---------------------------------------------------------------- brute force from the raw files
+
+
+def _label(explanation: str, letters: bool) -> str | None:
+    """The vote label, read here without ttcgames: quoted value of 'boxed=', 'extracted=' or 'parsed='."""
+    head = explanation.split(";")[0]
+    key, _, value = head.partition("=")
+    value = value.strip().strip("'")
+    if letters:
+        return value if key == "parsed" else None
+    if key not in ("boxed", "extracted"):
+        return None
+    try:
+        number = float(value.replace("$", "").replace(",", ""))
+    except ValueError:
+        return None
+    return repr(number)
+
+
+def _records(path: Path) -> list[dict]:
+    seen, out = set(), []
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec["qid"] not in seen:  # the repeated qid: the first occurrence is kept
+            seen.add(rec["qid"])
+            out.append(rec)
+    return out
+
+
+def _brute_force(rec: dict, letters: bool, theta: int) -> tuple[float, float]:
+    """Majority (the reference's rule: ties uniform, correct iff some drawn sample with the winning
+    label is) and best-of-n (float32 rewards, null lowest, ties uniform) over every theta-subset."""
+    labels = [_label(e, letters) for e in rec["explanations"]]
+    uniq = sorted({lab for lab in labels if lab is not None})
+    codes = np.array([uniq.index(lab) if lab is not None else -1 for lab in labels])
+    y = np.array(rec["correct"], dtype=bool)
+    r = np.array([-np.inf if v is None else v for v in rec["rewards"]], dtype=np.float32)
+    subsets = np.array(list(itertools.combinations(range(len(labels)), theta)))
+    c, ys = codes[subsets], y[subsets]
+    maj = np.zeros(len(subsets))
+    if uniq:
+        counts = np.stack([(c == k).sum(axis=1) for k in range(len(uniq))], axis=1)
+        top = counts.max(axis=1)
+        tied = (counts == top[:, None]) & (top[:, None] > 0)
+        n_tied = np.maximum(tied.sum(axis=1), 1)
+        for k in range(len(uniq)):
+            maj += tied[:, k] * ((c == k) & ys).any(axis=1) / n_tied
+    rs = r[subsets]
+    at_top = rs == rs.max(axis=1, keepdims=True)
+    bon = (at_top & ys).sum(axis=1) / at_top.sum(axis=1)
+    return float(maj.mean()), float(bon.mean())
+
+
+# ---------------------------------------------------------------- tests
 
 
 def test_dry_run_imports_instead_of_generating(wf):
@@ -78,12 +146,38 @@ def test_dry_run_imports_instead_of_generating(wf):
 
 
 @pytest.mark.slow
-def test_whole_trace_workflow_on_fixture_traces(wf):
+def test_paper_traces_config_on_real_format_fixtures(wf):
     proc = _run(wf, "--cores", "2")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    compare = pd.read_csv(wf / "results" / "compare" / "published.csv", keep_default_na=False)
-    assert set(compare.loc[compare["agrees"] != "n/a", "dataset"]) == {"gsm8k", "gpqa"}
-    summary = pd.read_csv(wf / "results" / "traces" / "import_summary.csv")
-    assert len(summary) == 10 and (summary["bad_lines"] == 1).all() and (summary["repeated_qids"] == 1).all()
-    curve = pd.read_csv(wf / "results" / "curves" / "gsm8k" / "reasoning" / "r1-big.csv")
+    results = wf / "results"
+
+    summary = pd.read_csv(results / "traces" / "import_summary.csv")
+    assert len(summary) == 36 and (summary["bad_lines"] == 1).all() and (summary["repeated_qids"] == 1).all()
+    assert (summary["labels_from_explanations"] > 0).all() and (summary["labels_from_text"] == 0).all()
+    assert (summary["unknown_explanations"] == 0).all()
+    reasoning = summary[summary["provider"].str.startswith("r1d")]
+    assert (reasoning["questions_with_tied_reasoning"] > 0).all()
+
+    # The exact curves equal brute force over every theta-subset, for every dataset and provider.
+    checked = 0
+    for folder, letters in FOLDERS.items():
+        dataset = folder.lower()
+        for p in PAPER["providers"]:
+            if p["methods"] == ["reasoning"]:
+                continue
+            name = PAPER["traces"]["models"][p["id"]]
+            path = next((wf / "fixture-traces" / folder).glob(f"{name}--temp-*.jsonl"))
+            recs = _records(path)
+            brute = np.array([[_brute_force(rec, letters, t) for t in THETAS] for rec in recs])  # (q, theta, 2)
+            for k, method in enumerate(("majority", "bon")):
+                curve = pd.read_csv(results / "curves" / dataset / method / f"{p['id']}.csv")
+                assert curve["theta"].tolist() == THETAS
+                np.testing.assert_allclose(curve["accuracy"], brute[:, :, k].mean(axis=0), rtol=0, atol=1e-12)
+                checked += 1
+    assert checked == 3 * 9 * 2
+
+    curve = pd.read_csv(results / "curves" / "gsm8k" / "reasoning" / "r1d-qwen-7b.csv")
     assert curve["theta"].tolist() == [1, 2, 3, 4, 5]
+    compare = pd.read_csv(results / "compare" / "published.csv", keep_default_na=False)
+    assert set(compare.loc[compare["agrees"] != "n/a", "dataset"]) == {"gsm8k", "aime", "gpqa"}
+    assert (results / "tables" / "table2.md").exists()
