@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import trace_fixtures as tf  # noqa: E402
 
-SIZES = {"GSM8K": (1319, False), "AIME": (933, False), "GPQA": (198, True)}
+SIZES = {"GSM8K": (1319, False), "AIME": (933, False), "GPQA": (546, True)}
 NON_REASONING = {  # name: (skill, mean tokens)
     "Llama-3-8B": (0.78, 210), "Llama-3.1-8B": (0.82, 230), "Llama-3.2-1B": (0.42, 260),
     "Llama-3.2-3B": (0.7, 240), "Qwen2-0.5B": (0.3, 280), "Qwen2-1.5B": (0.6, 270),
