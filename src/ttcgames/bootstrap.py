@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "chunk_generator",
     "bootstrap_chunk",
+    "question_draws",
     "bootstrap_replicates",
     "percentile_interval",
     "bootstrap_interval",
@@ -101,6 +102,22 @@ def bootstrap_chunk(
     rng = chunk_generator(seed, chunk_index)
     idx = rng.integers(0, n, size=(int(size), n))
     return _weighted_means(mat, w, idx)
+
+
+def question_draws(n_questions: int, n_boot: int, *, seed: int = 0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+    """The question indices every replicate draws, shape (n_boot, n_questions): exactly the draws
+    ``bootstrap_replicates`` makes for ``n_questions`` rows with the same seed and chunk size, so a
+    bootstrap built from them (e.g. the paired one of ``ttcgames.uncertainty``) resamples the same
+    questions as the curves' own bands."""
+    if int(n_questions) < 1:
+        raise ValueError("cannot bootstrap zero questions")
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
+    parts = []
+    for c in range(math.ceil(int(n_boot) / int(chunk_size))):
+        size = min(int(chunk_size), int(n_boot) - c * int(chunk_size))
+        parts.append(chunk_generator(seed, c).integers(0, int(n_questions), size=(size, int(n_questions))))
+    return np.concatenate(parts, axis=0)
 
 
 def bootstrap_replicates(

@@ -48,9 +48,11 @@ from .curves import (
     CURVE_COLUMNS,
     VOTE_RULES,
     CurveInputError,
+    QuestionCurves,
     question_curves,
     sample_table,
     summarise_curves,
+    write_question_curves,
 )
 from .jsonl import atomic_write_text
 
@@ -59,6 +61,7 @@ __all__ = [
     "VOTE_RULES",
     "REWARD_DTYPES",
     "subsample_orderings",
+    "subsample_question_trials",
     "subsample_trials",
     "subsample_curve",
     "read_trace_table",
@@ -110,7 +113,7 @@ def _bon_trials(rewards: np.ndarray, correct: np.ndarray, order: np.ndarray, the
     return correct[sub][np.arange(sub.shape[0]), best].astype(float)
 
 
-def subsample_trials(
+def subsample_question_trials(
     table: pd.DataFrame,
     method: str,
     thetas: Sequence[int],
@@ -119,8 +122,9 @@ def subsample_trials(
     seed: int = 0,
     vote_correct: str = "any",
     correct_column: str = "correct",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-trial accuracy and tokens, each of shape (n_subsamples, len(thetas)): means over questions.
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Question ids and each question's accuracy and tokens in every trial, shape
+    (n_subsamples, questions, len(thetas)).
 
     One generator (``numpy.random.default_rng(seed)``) draws the orderings question by question in
     table order, so the result depends only on the seed and the data.
@@ -135,9 +139,7 @@ def subsample_trials(
     if int(n_subsamples) < 1:
         raise ValueError(f"n_subsamples must be at least 1, got {n_subsamples}")
     rng = np.random.default_rng(int(seed))
-    acc = np.zeros((int(n_subsamples), len(th)))
-    tok = np.zeros_like(acc)
-    n_q = 0
+    qids, accs, toks = [], [], []
     for qid, group in table.groupby("qid", sort=False):
         n = len(group)
         if max(th) > n:
@@ -154,16 +156,37 @@ def subsample_trials(
                 codes[valid] = inv
         else:
             rewards = group["reward"].to_numpy(dtype=float)
+        acc = np.zeros((int(n_subsamples), len(th)))
+        tok = np.zeros_like(acc)
         for k, theta in enumerate(th):
             if method == "majority":
-                acc[:, k] += _majority_trials(codes, correct, order, theta, vote_correct)
+                acc[:, k] = _majority_trials(codes, correct, order, theta, vote_correct)
             else:
-                acc[:, k] += _bon_trials(rewards, correct, order, theta)
-            tok[:, k] += tokens[order[:, :theta]].sum(axis=1)
-        n_q += 1
-    if n_q == 0:
+                acc[:, k] = _bon_trials(rewards, correct, order, theta)
+            tok[:, k] = tokens[order[:, :theta]].sum(axis=1)
+        qids.append(str(qid))
+        accs.append(acc)
+        toks.append(tok)
+    if not qids:
         raise CurveInputError("sample table has no questions")
-    return acc / n_q, tok / n_q
+    return tuple(qids), np.stack(accs, axis=1), np.stack(toks, axis=1)
+
+
+def subsample_trials(
+    table: pd.DataFrame,
+    method: str,
+    thetas: Sequence[int],
+    *,
+    n_subsamples: int = 50,
+    seed: int = 0,
+    vote_correct: str = "any",
+    correct_column: str = "correct",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-trial accuracy and tokens, each of shape (n_subsamples, len(thetas)): means over questions."""
+    _, acc, tok = subsample_question_trials(
+        table, method, thetas, n_subsamples=n_subsamples, seed=seed, vote_correct=vote_correct, correct_column=correct_column
+    )
+    return acc.mean(axis=1), tok.mean(axis=1)
 
 
 def subsample_curve(
@@ -182,6 +205,12 @@ def subsample_curve(
     acc, tok = subsample_trials(
         table, method, thetas, n_subsamples=n_subsamples, seed=seed, vote_correct=vote_correct, correct_column=correct_column
     )
+    return _trial_frame(acc, tok, thetas, provider=provider, method=method, level=level, n_questions=table["qid"].nunique())
+
+
+def _trial_frame(
+    acc: np.ndarray, tok: np.ndarray, thetas: Sequence[int], *, provider: str, method: str, level: float, n_questions: int
+) -> pd.DataFrame:
     lo_q, hi_q = (1.0 - level) / 2.0, (1.0 + level) / 2.0
     a_mean, t_mean = acc.mean(axis=0), tok.mean(axis=0)
     s = acc.shape[0]
@@ -198,7 +227,7 @@ def subsample_curve(
             "tokens_lo": np.minimum(np.quantile(tok, lo_q, axis=0), t_mean),
             "tokens_hi": np.maximum(np.quantile(tok, hi_q, axis=0), t_mean),
             "mc_stderr": stderr,
-            "n_questions": table["qid"].nunique(),
+            "n_questions": n_questions,
         },
         columns=list(CURVE_COLUMNS),
     )
@@ -240,11 +269,15 @@ def build_method_curve(
     seed: int = 0,
     level: float = 0.95,
     reward_dtype: str = "float32",
+    questions_out: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Workflow stage "curves" with a choice of estimator: write the curve CSV (contracts.md) and return it.
 
     Majority voting uses ``correct`` (labelled and marked correct) through ``vote_correct``;
-    best-of-n uses ``trace_correct`` and rewards rounded to ``reward_dtype``.
+    best-of-n uses ``trace_correct`` and rewards rounded to ``reward_dtype``. ``questions_out``
+    also writes what each question contributes (``ttcgames.curves.write_question_curves``): its
+    exact expectation, or with ``subsample`` its mean over the trials, so that the curve is the
+    mean of those rows and any resample of questions rebuilds it without the samples.
     """
     if reward_dtype not in REWARD_DTYPES:
         raise ValueError(f"reward_dtype must be one of {REWARD_DTYPES}, got {reward_dtype!r}")
@@ -261,16 +294,19 @@ def build_method_curve(
         table = table.assign(reward=table["reward"].to_numpy(dtype=np.float64).astype(reward_dtype).astype(np.float64))
     column = "correct" if method == "majority" else "trace_correct"
     if estimator == "subsample":
-        frame = subsample_curve(
-            table, method, thetas, provider=provider, n_subsamples=n_subsamples, seed=seed, level=level,
-            vote_correct=vote_correct, correct_column=column,
+        qids, acc, tok = subsample_question_trials(
+            table, method, thetas, n_subsamples=n_subsamples, seed=seed, vote_correct=vote_correct, correct_column=column
         )
+        frame = _trial_frame(
+            acc.mean(axis=1), tok.mean(axis=1), thetas, provider=provider, method=method, level=level, n_questions=len(qids)
+        )
+        per_question = QuestionCurves(qids=qids, thetas=np.asarray(thetas, dtype=np.int64), accuracy=acc.mean(axis=0), tokens=tok.mean(axis=0))
     else:
         if method == "bon":
             table = table.assign(correct=table["trace_correct"].astype(bool))
-        frame = summarise_curves(
-            question_curves(table, method, thetas, vote_rule=vote_correct),
-            provider=provider, method=method, n_boot=n_boot, seed=seed, level=level,
-        )
+        per_question = question_curves(table, method, thetas, vote_rule=vote_correct)
+        frame = summarise_curves(per_question, provider=provider, method=method, n_boot=n_boot, seed=seed, level=level)
+    if questions_out is not None:
+        write_question_curves(per_question, questions_out)
     atomic_write_text(out, frame.to_csv(index=False))
     return frame

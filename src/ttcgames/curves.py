@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap_replicates, percentile_interval
+from .jsonl import atomic_write_text
 
 __all__ = [
     "METHODS",
@@ -73,9 +74,13 @@ __all__ = [
     "expected_tokens",
     "question_curves",
     "summarise_curves",
+    "QUESTION_CURVE_COLUMNS",
+    "write_question_curves",
 ]
 
 METHODS = ("majority", "bon")
+# What each question contributes to a curve (results/curves/{dataset}/{method}/{provider}.questions.csv).
+QUESTION_CURVE_COLUMNS = ("qid", "theta", "accuracy", "tokens")
 CURVE_COLUMNS = (
     "provider",
     "method",
@@ -572,3 +577,22 @@ def summarise_curves(
         },
         columns=list(CURVE_COLUMNS),
     )
+
+
+def write_question_curves(curves: QuestionCurves, out: str | os.PathLike) -> None:
+    """Write ``QUESTION_CURVE_COLUMNS``, one row per (question, theta), questions in curve order.
+
+    The curve's accuracy and tokens at theta are the means of these rows over questions; a
+    bootstrap over questions (``ttcgames.uncertainty``) reweights them without reading samples.
+    """
+    q, k = curves.accuracy.shape
+    frame = pd.DataFrame(
+        {
+            "qid": np.repeat(np.asarray(curves.qids, dtype=object), k),
+            "theta": np.tile(curves.thetas, q),
+            "accuracy": curves.accuracy.ravel(),
+            "tokens": curves.tokens.ravel(),
+        },
+        columns=list(QUESTION_CURVE_COLUMNS),
+    )
+    atomic_write_text(out, frame.to_csv(index=False))

@@ -57,9 +57,13 @@ __all__ = [
     "pool_bins",
     "reasoning_curve",
     "build_reasoning_curve",
+    "REASONING_QUESTION_COLUMNS",
+    "write_reasoning_questions",
 ]
 
 DEFAULT_QUANTILES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# What each question contributes to each bin (results/curves/{dataset}/reasoning/{provider}.questions.csv).
+REASONING_QUESTION_COLUMNS = ("qid", "theta", "count", "correct", "tokens")
 TIE_RULES = ("jitter", "upper")
 JITTER_WIDTH = 1e-5  # the reference's jitter: uniform [0, 1e-5)
 EDGE_STEP = 1e-9  # coinciding edges are forced this far apart (far below the jitter's width)
@@ -279,8 +283,12 @@ def build_reasoning_curve(
     level: float = 0.95,
     unit: str = "sample",
     ties: str = "upper",
+    questions_out: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Workflow stage "reasoning curve": generations + grades -> ``results/curves/{dataset}/reasoning/{provider}.csv``.
+
+    ``questions_out`` also writes each question's samples, correct samples and token sum per bin
+    (``write_reasoning_questions``), from which any resample of questions rebuilds the curve.
 
     Correctness is the grades' ``trace_correct`` column when present (imported traces: the trace's
     own flag), else ``correct``.
@@ -311,5 +319,24 @@ def build_reasoning_curve(
         seed=seed,
     )
     frame = reasoning_curve(bins, provider=provider, n_boot=n_boot, seed=seed, level=level, unit=unit)
+    if questions_out is not None:
+        write_reasoning_questions(bins, questions_out)
     atomic_write_text(out, frame.to_csv(index=False))
     return frame
+
+
+def write_reasoning_questions(bins: ReasoningBins, out: str | os.PathLike) -> None:
+    """``REASONING_QUESTION_COLUMNS``, one row per (question with kept samples, bin); ``theta`` is
+    the bin index 1..K. Bin b's curve point is sum(correct) / sum(count) and sum(tokens) / sum(count)."""
+    q, k = bins.count.shape
+    frame = pd.DataFrame(
+        {
+            "qid": np.repeat(np.asarray(bins.qids, dtype=object), k),
+            "theta": np.tile(np.arange(1, k + 1), q),
+            "count": bins.count.ravel().astype(np.int64),
+            "correct": bins.correct.ravel().astype(np.int64),
+            "tokens": bins.tokens.ravel().astype(np.int64),
+        },
+        columns=list(REASONING_QUESTION_COLUMNS),
+    )
+    atomic_write_text(out, frame.to_csv(index=False))
