@@ -203,6 +203,15 @@ def _section(doc: dict, name: str, path: Path) -> tuple[dict, list]:
     return section, rows
 
 
+def _money_section(doc: dict, name: str, path: Path, extra: tuple[str, ...], shift: int, money_unit: str):
+    """A section of printed money numbers: its mapping, rows, key path, mode and decimal shift."""
+    section, entries = _section(doc, name, path)
+    where = f"{path}: {name}"
+    _keys(section, ("source", "printed_in", "mode", "rows") + extra, (), where)
+    mode = _mode(section, ("round", "truncate"), where)
+    return section, entries, where, mode, _money_shift(section, shift, money_unit, where)
+
+
 def _mode(section: dict, allowed: tuple[str, ...], where: str) -> str:
     mode = section.get("mode")
     if mode not in allowed:
@@ -253,10 +262,7 @@ def load_published(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any
         return str(_number(text, where).scaleb(k))
 
     # Notebook game outcomes, one entry per (dataset, method, beta).
-    section, entries = _section(doc, "notebook_games", path)
-    sw = f"{path}: notebook_games"
-    _keys(section, ("source", "printed_in", "mode", "rows"), (), sw)
-    mode, k = _mode(section, ("round", "truncate"), sw), _money_shift(section, shift, money_unit, sw)
+    section, entries, sw, mode, k = _money_section(doc, "notebook_games", path, (), shift, money_unit)
     for i, entry in enumerate(entries):
         where = f"{sw}.rows[{i}]"
         _keys(_mapping(entry, where), ("dataset", "method", "beta", "notebook", "commit", "cell"), GAME_QUANTITIES, where)
@@ -267,10 +273,7 @@ def load_published(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any
                                  mode, money(entry[q], k, f"{where}.{q}"), prov))
 
     # Notebook auctions, one entry per (dataset, method); no beta.
-    section, entries = _section(doc, "notebook_auctions", path)
-    sw = f"{path}: notebook_auctions"
-    _keys(section, ("source", "printed_in", "mode", "rows"), (), sw)
-    mode, k = _mode(section, ("round", "truncate"), sw), _money_shift(section, shift, money_unit, sw)
+    section, entries, sw, mode, k = _money_section(doc, "notebook_auctions", path, (), shift, money_unit)
     for i, entry in enumerate(entries):
         where = f"{sw}.rows[{i}]"
         _keys(_mapping(entry, where), ("dataset", "method", "notebook", "commit", "cell"), tuple(_AUCTION_FILE_KEYS), where)
@@ -286,10 +289,7 @@ def load_published(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any
                                  mode, money(entry[key], k, f"{where}.{key}"), prov))
 
     # Table 2: one entry per (dataset, method), all at the section's beta.
-    section, entries = _section(doc, "table2", path)
-    sw = f"{path}: table2"
-    _keys(section, ("source", "printed_in", "mode", "beta", "where", "rows"), (), sw)
-    mode, k = _mode(section, ("round", "truncate"), sw), _money_shift(section, shift, money_unit, sw)
+    section, entries, sw, mode, k = _money_section(doc, "table2", path, ("beta", "where"), shift, money_unit)
     beta = _beta(section["beta"], f"{sw}.beta")
     table2: dict[tuple[str, str, str], str] = {}
     for i, entry in enumerate(entries):
