@@ -83,6 +83,12 @@ def test_whole_trace_workflow_on_fixture_traces(wf):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     compare = pd.read_csv(wf / "results" / "compare" / "published.csv", keep_default_na=False)
     assert set(compare.loc[compare["agrees"] != "n/a", "dataset"]) == {"gsm8k", "gpqa"}
+    assert len(compare) == 319 and set(compare["mode"]) == {"round", "truncate", "interval", "exact", "not_comparable"}
+    ran = compare[compare["agrees"] != "n/a"]
+    assert set(ran["beta"]) == {"200.0", "1000.0", ""}  # the config runs betas 200 and 1000 only
+    winners = ran.loc[ran["quantity"] == "auction_winner", "ours"]
+    assert set(winners) <= {f"{name} ({pid})" for pid, name in CONFIG["traces"]["models"].items()}
+    assert "| mode | ours agrees when it | compared | agree |" in (wf / "results" / "compare" / "published.md").read_text()
     summary = pd.read_csv(wf / "results" / "traces" / "import_summary.csv")
     assert len(summary) == 10 and (summary["bad_lines"] == 1).all() and (summary["repeated_qids"] == 1).all()
     curve = pd.read_csv(wf / "results" / "curves" / "gsm8k" / "reasoning" / "r1-big.csv")
