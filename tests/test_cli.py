@@ -44,6 +44,12 @@ def test_appendix_a_through_the_cli(appendix_a, tmp_path):
     assert eq["welfare"] == pytest.approx(0.8, rel=1e-12)
     assert eq["user_value"] == pytest.approx(0.55, rel=1e-12)  # V_1(High)
     assert eq["provider_utility"] == pytest.approx(0.25, rel=1e-12)  # U_1(High)
+    # unweighted means over both providers at (P1 High, P2 Low), by hand: V = (0.55, 0.375),
+    # p = (1.25, 0.625), p - c = p - p / 1.25 = (0.25, 0.125)
+    assert eq["profile"]["P2"] == 1
+    assert eq["mean_user_value"] == pytest.approx((0.55 + 0.375) / 2, rel=1e-12)
+    assert eq["mean_price"] == pytest.approx((1.25 + 0.625) / 2, rel=1e-12)
+    assert eq["mean_provider_margin"] == pytest.approx((0.25 + 0.125) / 2, rel=1e-12)
     assert game["optimum"]["welfare"] == pytest.approx(1.15, rel=1e-12)
     assert game["optimum"]["profile"]["P1"] == 1
     assert game["price_of_anarchy"] == pytest.approx(1.4375, rel=1e-12)  # Eq. 18

@@ -180,4 +180,10 @@ def test_paper_traces_config_on_real_format_fixtures(wf):
     assert curve["theta"].tolist() == [1, 2, 3, 4, 5]
     compare = pd.read_csv(results / "compare" / "published.csv", keep_default_na=False)
     assert set(compare.loc[compare["agrees"] != "n/a", "dataset"]) == {"gsm8k", "aime", "gpqa"}
+    assert len(compare) == 319 and set(compare["mode"]) == {"round", "truncate", "interval", "exact", "not_comparable"}
+    ran = compare[compare["agrees"] != "n/a"]
+    assert set(ran["beta"]) == {"200.0", "1000.0", "100000.0", ""}  # the paper config's three betas
+    winners = ran.loc[ran["quantity"] == "auction_winner", "ours"]
+    assert set(winners) <= {f"{name} ({pid})" for pid, name in PAPER["traces"]["models"].items()}
+    assert "| mode | ours agrees when it | compared | agree |" in (results / "compare" / "published.md").read_text()
     assert (results / "tables" / "table2.md").exists()

@@ -8,6 +8,9 @@ For a profile theta and shares s (Table 1):
 - welfare           sum_i s_i (q_i - c_i) + V0 s_0    (Eq. 5)
 
 The abstention share s_0 is reported separately; it adds V0 s_0 to the welfare only.
+
+The authors' notebooks also print unweighted means over the N providers at the profile (each
+provider counts once, whatever its share): (1/N) sum_i V_i, (1/N) sum_i p_i and (1/N) sum_i (p_i - c_i).
 """
 
 from __future__ import annotations
@@ -30,17 +33,24 @@ class Outcome:
     welfare: float
     shares: np.ndarray  # providers only
     abstention: float
+    mean_user_value: float  # unweighted means over providers (the notebooks' "unweighted" numbers)
+    mean_price: float
+    mean_provider_margin: float
 
 
 def profile_outcome(market: Market, profile: np.ndarray, beta: float) -> Outcome:
     profile = market.check_profile(profile)
     s = profile_shares(market, profile, beta)
     sp = s[1:]
+    value, price, profit = (gather(t, profile) for t in (market.value, market.price, market.profit))
     return Outcome(
-        user_value=float(sp @ gather(market.value, profile)),
-        price=float(sp @ gather(market.price, profile)),
-        provider_utility=float(sp @ gather(market.profit, profile)),
+        user_value=float(sp @ value),
+        price=float(sp @ price),
+        provider_utility=float(sp @ profit),
         welfare=float(sp @ gather(market.contribution, profile) + market.v0 * s[0]),
         shares=sp,
         abstention=float(s[0]),
+        mean_user_value=float(value.mean()),
+        mean_price=float(price.mean()),
+        mean_provider_margin=float(profit.mean()),
     )

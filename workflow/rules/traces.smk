@@ -53,6 +53,7 @@ rule compare_published:
         "../../envs/analysis.yaml"
     params:
         game_keys=[f"{d}/{m}" for d in DATASETS for m in METHODS],
+        models=ttc.canonical(dict(config["traces"]["models"])),
     threads: 1
     script:
         "../scripts/compare_published.py"

@@ -11,5 +11,7 @@ frame = build_comparison(
     dict(zip(snakemake.params.game_keys, snakemake.input.games)),
     snakemake.output.csv,
     snakemake.output.md,
+    models=snakemake.params.models,
 )
-log.info("%d published numbers, %d agree within rounding", len(frame), int((frame["agrees"] == "yes").sum()))
+for mode, part in frame[frame["agrees"] != "n/a"].groupby("mode"):
+    log.info("%s: %d compared, %d agree", mode, len(part), int((part["agrees"] == "yes").sum()))
