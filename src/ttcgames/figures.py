@@ -6,6 +6,9 @@
   market shares (Table 1, bounded rationality) as a stacked area (lower panel).
 - ``figure_curves``: accuracy and generated tokens vs theta with bootstrap bands (Appendix D.1).
 - ``figure_inefficiency``: price of anarchy (Eq. 9) of the reached equilibrium vs beta.
+- ``figure_uncertainty``: one game's paired bootstrap over questions (``ttcgames.uncertainty``):
+  the price of anarchy's distribution, how often each provider ends at each theta, and the beta
+  sweep with a band (seaborn).
 
 Every top-level function takes plain paths and writes each output path in the format its suffix
 names (PNG at 150 dpi, PDF), atomically. Provider colours come from ``provider_colors``: a
@@ -44,6 +47,8 @@ __all__ = [
     "figure_dynamics",
     "figure_curves",
     "figure_inefficiency",
+    "plot_uncertainty",
+    "figure_uncertainty",
 ]
 
 DPI = 150
@@ -511,3 +516,118 @@ def figure_inefficiency(
         raise FigureInputError("no sweep files given")
     sweeps = {label: _read_csv(path, SWEEP_REQUIRED) for label, path in items}
     return save_figure(plot_inefficiency(sweeps, title=title), outputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Uncertainty: the paired bootstrap over questions (ttcgames.uncertainty)
+# --------------------------------------------------------------------------------------------
+
+
+def _profile_counts(profiles: pd.Series, providers: Sequence[str], thetas: Sequence[float] = ()) -> pd.DataFrame:
+    """Share of replicates in which each provider ends at each theta (rows providers, columns every
+    theta of the market, also those no replicate reaches)."""
+    rows = []
+    for label in profiles.astype(str):
+        for part in filter(None, label.split(";")):
+            name, _, theta = part.partition("=")
+            rows.append((name, float(theta)))
+    frame = pd.DataFrame(rows, columns=["provider", "theta"])
+    shares = pd.crosstab(frame["provider"], frame["theta"]) / max(len(profiles), 1)
+    order = [p for p in providers if p in shares.index] + [p for p in shares.index if p not in providers]
+    columns = sorted(set(float(t) for t in thetas) | set(shares.columns))
+    shares = shares.reindex(index=order, columns=columns, fill_value=0.0)
+    shares.columns = [f"{c:g}" for c in shares.columns]
+    return shares
+
+
+def plot_uncertainty(
+    replicates: pd.DataFrame,
+    summary: Mapping,
+    sweep: pd.DataFrame | None = None,
+    *,
+    method: str | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """Three panels of one game's paired bootstrap: (a) the distribution of the price of anarchy
+    (Eq. 9) over replicates with the point estimate and the percentile interval; (b) how often each
+    provider ends at each theta in the reached equilibrium (heat map; the point estimate's profile
+    outlined); (c) the beta sweep of the price of anarchy with its percentile band."""
+    import seaborn as sns
+
+    ok = replicates[replicates["ok"].astype(bool)]
+    poa = pd.to_numeric(ok["price_of_anarchy"], errors="coerce").dropna()
+    q = summary["quantities"]["price_of_anarchy"]
+    level = summary.get("level", 0.95)
+    providers = summary.get("providers") or []
+    with plt.rc_context(_STYLE):
+        panels = 3 if sweep is not None else 2
+        fig, axes = plt.subplots(1, panels, figsize=(5.0 * panels, 3.8), gridspec_kw={"width_ratios": [1, 1.2, 1.2][:panels]})
+        ax = axes[0]
+        sns.histplot(x=poa, ax=ax, bins=30, color="tab:blue", edgecolor="white", stat="probability")
+        if q["lo"] is not None:
+            ax.axvspan(q["lo"], q["hi"], color="tab:blue", alpha=0.12, label=f"{level:.0%} interval")
+        if q["point"] is not None:
+            ax.axvline(q["point"], color="black", linewidth=1.4, label=f"point estimate {q['point']:.3f}")
+        ax.set_xlabel(r"price of anarchy $\max W / W(\theta^\dagger)$")
+        ax.set_ylabel(f"share of {len(ok)} replicates")
+        ax.set_title("(a) price of anarchy")
+        ax.legend(loc="upper right")
+
+        ax = axes[1]
+        shares = _profile_counts(ok["equilibrium_profile"], providers, summary.get("thetas") or ())
+        sns.heatmap(shares, ax=ax, cmap="Blues", vmin=0.0, vmax=1.0, annot=shares.shape[1] <= 8, fmt=".2f",
+                    annot_kws={"fontsize": 7}, cbar_kws={"label": "share of replicates"}, linewidths=0.5, linecolor="white")
+        point = str(summary["frequencies"]["equilibrium_profile"]["point"] or "")
+        for part in filter(None, point.split(";")):
+            name, _, theta = part.partition("=")
+            if name in shares.index and f"{float(theta):g}" in shares.columns:
+                r, c = list(shares.index).index(name), list(shares.columns).index(f"{float(theta):g}")
+                ax.add_patch(plt.Rectangle((c, r), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
+        ax.grid(False)
+        ax.set_xlabel(theta_label(method) + " at equilibrium")
+        ax.set_ylabel("provider")
+        share = summary["frequencies"]["equilibrium_profile"]["point_share"]
+        ax.set_title(f"(b) equilibrium levels (point profile boxed: {share:.0%} of replicates)" if share is not None
+                     else "(b) equilibrium levels")
+
+        if sweep is not None:
+            ax = axes[2]
+            s = sweep.sort_values("beta")
+            ax.fill_between(s["beta"], s["price_of_anarchy_lo"], s["price_of_anarchy_hi"], color="tab:orange", alpha=0.25,
+                            label=f"{level:.0%} band ({int(s['replicates'].iloc[0])} replicates)")
+            sns.lineplot(x=s["beta"], y=s["price_of_anarchy"], ax=ax, color="tab:orange", label="point estimate")
+            ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":")
+            ax.set_xscale("log")
+            ax.set_xlabel(r"user rationality $\beta$")
+            ax.set_ylabel("price of anarchy")
+            ax.set_title("(c) price of anarchy vs beta")
+            ax.legend(loc="upper right")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+    return fig
+
+
+UNCERTAINTY_REQUIRED = ("ok", "price_of_anarchy", "equilibrium_profile")
+SWEEP_BAND_REQUIRED = ("beta", "price_of_anarchy", "price_of_anarchy_lo", "price_of_anarchy_hi", "replicates")
+
+
+def figure_uncertainty(
+    replicates_path: str | os.PathLike,
+    summary_path: str | os.PathLike,
+    outputs: Sequence[str | os.PathLike],
+    *,
+    sweep_path: str | os.PathLike | None = None,
+    method: str | None = None,
+    title: str | None = None,
+) -> list[Path]:
+    """Workflow stage: the uncertainty figure of one game from its replicates, summary and sweep band."""
+    import json
+
+    replicates = _read_csv(replicates_path, UNCERTAINTY_REQUIRED)
+    try:
+        summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise FigureInputError(f"{summary_path}: unreadable uncertainty summary ({exc})") from None
+    sweep = _read_csv(sweep_path, SWEEP_BAND_REQUIRED) if sweep_path is not None else None
+    return save_figure(plot_uncertainty(replicates, summary, sweep, method=method, title=title), outputs)

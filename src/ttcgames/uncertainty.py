@@ -58,6 +58,7 @@ __all__ = [
     "summarise_replicates",
     "sweep_band",
     "profile_label",
+    "build_uncertainty",
 ]
 
 # Table 2's quantities (USD per query unless noted) and the labels of each replicate.
@@ -348,3 +349,56 @@ def sweep_band(
                 "replicates": int(reps.shape[0]),
             }
         )
+
+
+def build_uncertainty(
+    question_paths: Mapping[str, str | os.PathLike],
+    prices: Mapping[str, float],
+    *,
+    method: str,
+    market: Mapping[str, float],
+    beta: float,
+    replicates_out: str | os.PathLike,
+    summary_out: str | os.PathLike,
+    sweep_out: str | os.PathLike | None = None,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    game_seed: int = 0,
+    sweep_betas: Sequence[float] = (),
+    sweep_n_boot: int = 0,
+    context: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Workflow stage "uncertainty" of one (dataset, method): read the providers' per-question curves
+    (``question_paths``: provider -> file, in market order), run the paired bootstrap at ``beta``
+    and write ``{method}.replicates.csv``, ``{method}.summary.json`` and, with ``sweep_out``, the
+    sweep band over ``sweep_betas`` from the first ``sweep_n_boot`` replicates. Returns the summary."""
+    from .jsonl import atomic_write_text, write_json
+
+    if int(n_boot) < 1:
+        raise ValueError(f"uncertainty.n_boot must be at least 1, got {n_boot}")
+    missing = [p for p in question_paths if p not in prices]
+    if missing:
+        raise UncertaintyInputError(f"no price_per_million for provider(s) {missing}")
+    tables = [read_question_curves(path, provider, method) for provider, path in question_paths.items()]
+    reps, point = paired_bootstrap(tables, prices, market=market, beta=beta, n_boot=n_boot, seed=seed, game_seed=game_seed)
+    extra = {
+        **(dict(context) if context else {}),
+        "method": method,
+        "beta": beta,
+        "n_boot": int(n_boot),
+        "seed": int(seed),
+        "questions": len(align_questions(tables)[0]),
+        "providers": list(question_paths),
+        "thetas": [float(t) for t in tables[0].thetas],
+    }
+    summary = summarise_replicates(reps, point, level=level, extra=extra)
+    atomic_write_text(replicates_out, reps.to_csv(index=False))
+    if sweep_out is not None:
+        band = sweep_band(
+            tables, prices, market=market, betas=list(sweep_betas), n_boot=int(sweep_n_boot), seed=seed,
+            game_seed=game_seed, level=level,
+        )
+        atomic_write_text(sweep_out, band.to_csv(index=False))
+    write_json(summary_out, summary)
+    return summary
