@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import subprocess
 import sys
 
 import pytest
 
 from ttcgames.datasets import (
-    gpqa_shuffle_seed,
     gsm8k_gold,
     prepare_dataset,
     read_dataset,
@@ -133,50 +133,79 @@ def test_gsm8k_bad_rows_name_file_and_row(tmp_path):
 # ------------------------------------------------------------------ GPQA
 
 
+GPQA_INSTRUCTION_TEXT = (
+    "Answer the following multiple choice question. The last line of your response should be of the following "
+    "format: 'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. Think step by step before answering."
+)
+
+
 @pytest.fixture
 def gpqa_csv(tmp_path):
-    return write_csv_rows(tmp_path / "gpqa_diamond.csv", [gpqa_row(i) for i in range(12)], GPQA_COLUMNS)
+    return write_csv_rows(tmp_path / "gpqa_extended.csv", [gpqa_row(i) for i in range(12)], GPQA_COLUMNS)
 
 
-def test_gpqa_options_are_shuffled_lettered_and_recorded(gpqa_csv):
+def reference_gpqa_file(rows, seed=1234):
+    """The reference's GPQA file, written out by hand: one random.Random(seed) shuffling the option texts
+    (correct first) row after row, the prompt "instruction, blank line, question, blank line, A) ... D) ..."
+    stripped as a whole, gold = letter of the correct text."""
+    rng = random.Random(seed)
+    out = []
+    for row in rows:
+        options = [row["Correct Answer"], row["Incorrect Answer 1"], row["Incorrect Answer 2"], row["Incorrect Answer 3"]]
+        correct = options[0]
+        rng.shuffle(options)
+        prompt = (
+            GPQA_INSTRUCTION_TEXT + "\n\n" + row["Question"] + "\n\n"
+            + f"A) {options[0]}\nB) {options[1]}\nC) {options[2]}\nD) {options[3]}"
+        ).strip()
+        out.append((prompt, "ABCD"[options.index(correct)]))
+    return out
+
+
+def test_gpqa_prompt_and_gold_are_the_references(gpqa_csv):
     spec = {"id": "gpqa", "kind": "gpqa", "local_path": str(gpqa_csv)}
     records = prepare_dataset(spec, seed=0)
-    assert len(records) == 12
+    expected = reference_gpqa_file([gpqa_row(i) for i in range(12)])
+    assert [(r["question"], r["answer"]) for r in records] == expected
     for i, r in enumerate(records):
         meta = r["meta"]
         letter = r["answer"]
-        assert letter in "ABCD"
-        # the gold letter points at the correct answer, stripped of the hub's whitespace
-        assert meta["options"]["ABCD".index(letter)] == f"photon {i}"
+        # the texts are kept as the hub wrote them (the reference cleaned nothing)
+        assert meta["options"]["ABCD".index(letter)] == f" photon {i}\n"
         assert meta["order"]["ABCD".index(letter)] == "Correct Answer"
         assert sorted(meta["order"]) == sorted(["Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3"])
-        assert meta["shuffle_seed"] == gpqa_shuffle_seed(0, "gpqa", i)
-        assert meta["record_id"] == f"rec{i:05d}"
-        # the prompt text shows the question and the options in the recorded order
-        lines = r["question"].split("\n")
-        assert lines[0] == f"Which particle mediates interaction number {i}?" and lines[1] == ""
-        assert lines[2:] == [f"{L}) {opt}" for L, opt in zip("ABCD", meta["options"])]
+        assert meta["shuffle_seed"] == 1234 and meta["record_id"] == f"rec{i:05d}"
+        assert meta["question_text"] == f"Which particle mediates interaction number {i}?"
     # the correct answer is not always in the same place
     assert len({r["answer"] for r in records}) > 1
+    # the first lines of a prompt: instruction, blank line, question
+    assert records[0]["question"].split("\n")[:3] == [GPQA_INSTRUCTION_TEXT, "", "Which particle mediates interaction number 0?"]
 
 
-def test_gpqa_shuffle_is_seeded(gpqa_csv):
+def test_gpqa_shuffle_seed_is_a_dataset_key_not_the_master_seed(gpqa_csv):
     spec = {"id": "gpqa", "kind": "gpqa", "local_path": str(gpqa_csv)}
-    assert prepare_dataset(spec, seed=5) == prepare_dataset(spec, seed=5)
-    a = [r["meta"]["order"] for r in prepare_dataset(spec, seed=5)]
-    b = [r["meta"]["order"] for r in prepare_dataset(spec, seed=6)]
-    assert a != b
-    # a question's order depends on its own index only, not on how many questions are loaded
+    assert prepare_dataset(spec, seed=5) == prepare_dataset(spec, seed=6)  # the run's seed does not move the options
+    other = prepare_dataset({**spec, "shuffle_seed": 7}, seed=5)
+    assert [(r["question"], r["answer"]) for r in other] == reference_gpqa_file([gpqa_row(i) for i in range(12)], seed=7)
+    assert [r["meta"]["order"] for r in other] != [r["meta"]["order"] for r in prepare_dataset(spec, seed=5)]
+    # draws run row after row: the first n questions keep the orders they have in the full file
     first = prepare_dataset({**spec, "n_questions": 3}, seed=5)
-    assert [r["meta"]["order"] for r in first] == a[:3]
+    assert first == prepare_dataset(spec, seed=5)[:3]
+    with pytest.raises(ValueError, match="'shuffle_seed' must be an integer"):
+        prepare_dataset({**spec, "shuffle_seed": "1234"}, seed=0)
 
 
-def test_gpqa_duplicate_options_are_refused(tmp_path):
-    row = gpqa_row(0)
-    row["Incorrect Answer 2"] = "photon 0"
-    path = write_csv_rows(tmp_path / "g.csv", [row], GPQA_COLUMNS)
-    with pytest.raises(ArtifactError, match="row 1: two options have the same text"):
-        prepare_dataset({"id": "gpqa", "kind": "gpqa", "local_path": str(path)}, 0)
+def test_gpqa_duplicate_options_take_the_first_matching_letter(tmp_path):
+    # The reference's gold letter is options.index(correct): the first shown option with the correct text.
+    rows = [gpqa_row(i) for i in range(8)]
+    for row in rows:
+        row["Incorrect Answer 2"] = row["Correct Answer"]
+    path = write_csv_rows(tmp_path / "g.csv", rows, GPQA_COLUMNS)
+    records = prepare_dataset({"id": "gpqa", "kind": "gpqa", "local_path": str(path)}, 0)
+    assert [(r["question"], r["answer"]) for r in records] == reference_gpqa_file(rows)
+    for r in records:
+        shown = r["meta"]["options"]
+        assert "ABCD".index(r["answer"]) == min(k for k, o in enumerate(shown) if o == shown["ABCD".index(r["answer"])])
 
 
 # ------------------------------------------------------------------ AIME
@@ -221,7 +250,7 @@ def test_hub_failure_names_the_dataset_and_never_the_token(tmp_path):
     )
     env = {**os.environ, "HF_TOKEN": "hf_secretvalue123", "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-    assert "Idavidrein/gpqa" in out.stdout and "gpqa_diamond" in out.stdout
+    assert "Idavidrein/gpqa" in out.stdout and "gpqa_extended" in out.stdout
     assert "hf_secretvalue123" not in out.stdout + out.stderr
     env.pop("HF_TOKEN")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)

@@ -305,3 +305,24 @@ def test_sigkill_halfway_then_rerun_skips_finished_shards_and_matches_uninterrup
     subprocess.run(_cli(dataset_path, tiny_model_dir, clean_out, tmp_path / "clean-shards"), capture_output=True, check=True)
     assert out.read_bytes() == clean_out.read_bytes()
     assert len(read_jsonl(out)) == n_shards * 4
+
+
+def test_gpqa_prompt_is_the_references_and_plain_adds_nothing():
+    from ttcgames.prompts import GPQA_INSTRUCTION, dataset_prompt_style, gpqa_prompt
+
+    text = gpqa_prompt("Which boson?", ["photon", "gluon", "W", "Z\n"])
+    assert text == (
+        "Answer the following multiple choice question. The last line of your response should be of the following "
+        "format: 'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. Think step by step before answering."
+        "\n\nWhich boson?\n\nA) photon\nB) gluon\nC) W\nD) Z"
+    )
+    assert text.startswith(GPQA_INSTRUCTION)
+    assert build_messages(text, get_prompt_style("plain")) == [{"role": "user", "content": text}]
+    think = get_prompt_style("think")
+    assert build_messages(text, think) == [{"role": "user", "content": text}] and think.assistant_prefix == "<think>\n"
+    # the dataset key prompts swaps a provider's style on one dataset only
+    assert dataset_prompt_style("boxed", {"boxed": "plain"}) == "plain"
+    assert dataset_prompt_style("think", {"boxed": "plain"}) == "think"
+    assert dataset_prompt_style("boxed", None) == "boxed"
+    with pytest.raises(ValueError, match="reasoning style"):
+        dataset_prompt_style("think", {"think": "plain"})

@@ -136,3 +136,47 @@ def test_grade_file_reports_malformed_lines(tmp_path):
 
 def test_default_kind_is_registered():
     assert "numeric" in EXTRACTIONS
+
+
+def test_reference_kinds_write_the_verdict_and_the_explanation(tmp_path):
+    """Grades of the reference kinds: the label in ``answer``, ``correct`` = verdict and labelled,
+    ``trace_correct`` = the verdict, and the explanation string kept byte for byte through the CSV."""
+    from ttcgames.curves import read_grades
+    from ttcgames.grading import REFERENCE_GRADE_COLUMNS
+
+    data = write_jsonl(tmp_path / "data.jsonl", [
+        {"qid": "q1", "question": "?", "answer": "100", "dataset": "d", "meta": {}},
+    ])  # fmt: skip
+    texts = [
+        "so \\boxed{100}",  # labelled and correct
+        "so \\boxed{1e2}",  # the verifier accepts it, the label rule reads no number
+        'it is \\boxed{a, "b"\r\nc}',  # no digit in the box nor in the text; its \r makes the CSV quote every cell
+        "... 100 cm",
+        "no idea",
+    ]
+    gen = write_jsonl(tmp_path / "gen.jsonl", [{"qid": "q1", "sample": k, "text": t} for k, t in enumerate(texts)])
+    out = grade_file(gen, data, tmp_path / "grades.csv", kind="reference-numeric")
+    rows = read_csv(out, required=GRADE_COLUMNS + REFERENCE_GRADE_COLUMNS)
+    assert out.read_text().splitlines()[0].replace('"', "") == ",".join(GRADE_COLUMNS + REFERENCE_GRADE_COLUMNS)
+    assert [(r["answer"], r["valid"], r["correct"], r["trace_correct"]) for r in rows] == [
+        ("100", "true", "true", "true"),
+        ("", "false", "false", "true"),
+        ("", "false", "false", "false"),
+        ("100", "true", "true", "true"),
+        ("", "false", "false", "false"),
+    ]
+    assert rows[1]["explanation"] == "boxed='1e2'; numeric compare: pred=100.0 truth=100.0 tol=1e-05; truth='100'"
+    assert rows[2]["explanation"] == "no numeric content found; truth='100'"
+    assert rows[4]["explanation"] == "no numeric content found; truth='100'"
+    # the contract reader of the curves accepts the file (extra columns are allowed)
+    frame = read_grades(out)
+    assert frame["valid"].tolist() == [True, False, False, True, False]
+
+
+def test_explanations_with_line_breaks_and_quotes_survive_the_csv(tmp_path):
+    data = write_jsonl(tmp_path / "data.jsonl", [{"qid": "q1", "question": "?", "answer": "7", "dataset": "d", "meta": {}}])
+    texts = ['\\boxed{7,\r\n "x"}', "\\boxed{7\n}", "\\boxed{'7'}"]
+    gen = write_jsonl(tmp_path / "gen.jsonl", [{"qid": "q1", "sample": k, "text": t} for k, t in enumerate(texts)])
+    rows = read_csv(grade_file(gen, data, tmp_path / "grades.csv", kind="reference-numeric"))
+    assert [r["explanation"].split(";")[0] for r in rows] == ["boxed='7,\r\n \"x\"'", "boxed='7'", "boxed=''7''"]
+    assert [r["sample"] for r in rows] == ["0", "1", "2"]

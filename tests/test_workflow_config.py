@@ -229,6 +229,37 @@ def test_stage_params_leave_out_market_only_keys(cfg):
     assert set(ttc.generation_settings(cfg)) == {"shard_size", "max_batch_rows", "threads"}
 
 
+def test_dataset_prompts_swap_a_providers_style_on_that_dataset_only(cfg):
+    cfg["datasets"][0]["prompts"] = {cfg["providers"][0]["prompt"]: "plain"}
+    ttc.validate_config(cfg, SCHEMA)
+    pid, did = cfg["providers"][0]["id"], cfg["datasets"][0]["id"]
+    assert ttc.generation_recipe(cfg, pid, did)["prompt"] == "plain"
+    assert ttc.generation_recipe(cfg, pid)["prompt"] == cfg["providers"][0]["prompt"]
+    assert "prompts" not in ttc.dataset_spec(cfg, did)  # not a loader key: data params do not change
+
+
+def test_paper_config_asks_and_grades_as_the_reference():
+    """config/paper.yaml: GSM8K and AIME with the boxed prompt, GPQA (gpqa_extended, options shuffled by
+    random.Random(1234)) with its own prompt, all graded by the reference's verifiers."""
+    paper = ttc.load_config(ROOT / "config" / "paper.yaml", SCHEMA)
+    gpqa = ttc.dataset(paper, "gpqa")
+    assert (gpqa["hub_config"], gpqa["shuffle_seed"]) == ("gpqa_extended", 1234)
+    kinds = {d: ttc.grading_kind(paper, d) for d in ttc.dataset_ids(paper)}
+    assert kinds == {"gsm8k": "reference-numeric", "gpqa": "reference-choice", "aime": "reference-numeric"}
+    for p in paper["providers"]:
+        reasoning = "reasoning" in p["methods"]
+        styles = {d: ttc.generation_recipe(paper, p["id"], d)["prompt"] for d in ttc.dataset_ids(paper)}
+        expected = "think" if reasoning else "boxed"
+        assert styles == {"gsm8k": expected, "aime": expected, "gpqa": "think" if reasoning else "plain"}, p["id"]
+
+
+def test_dataset_prompts_are_checked(cfg):
+    cfg["datasets"][0]["prompts"] = {"boxed": "chatty"}
+    assert "datasets[0].prompts.boxed: unknown prompt style 'chatty'" in _error(cfg)
+    cfg["datasets"][0]["prompts"] = {"boxed": "think"}
+    assert "datasets[0].prompts.boxed: 'think' is not a style of the same kind" in _error(cfg)
+
+
 def test_canonical_params_ignore_key_order():
     assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})) == ["a", "b"]
     assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})["a"]["c"][0]) == ["e", "f"]

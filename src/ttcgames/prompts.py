@@ -9,10 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PromptStyle", "PROMPT_STYLES", "get_prompt_style", "build_messages", "format_multiple_choice", "OPTION_LETTERS"]
+__all__ = [
+    "PromptStyle",
+    "PROMPT_STYLES",
+    "get_prompt_style",
+    "build_messages",
+    "dataset_prompt_style",
+    "gpqa_prompt",
+    "GPQA_INSTRUCTION",
+    "OPTION_LETTERS",
+]
 
-# GPQA's four options are shown as "A) ...", "B) ...", ... (ttcgames.choices reads the letter back).
+# GPQA's four options are shown as "A) ...", "B) ...", ... (the verifier reads the letter back).
 OPTION_LETTERS = "ABCD"
+
+# The reference implementation's GPQA instruction (the paper's grid; docs/gpu.md), verbatim.
+GPQA_INSTRUCTION = (
+    "Answer the following multiple choice question. The last line of your response should be of the "
+    "following format: 'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. "
+    "Think step by step before answering."
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +73,13 @@ PROMPT_STYLES: dict[str, PromptStyle] = {
         PromptStyle(
             id="boxed",
             user_template="{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}.",
-            description="The paper's prompt for non-reasoning models (GSM8K, AIME; GPQA with its lettered options).",
+            description="The paper's prompt for non-reasoning models on GSM8K and AIME.",
+        ),
+        PromptStyle(
+            id="plain",
+            user_template="{question}",
+            description="The question as the dataset wrote it, nothing added: the paper's GPQA prompt for "
+            "non-reasoning models (the GPQA loader's question already holds the instruction and the options).",
         ),
         PromptStyle(
             id="think",
@@ -87,11 +109,29 @@ def build_messages(question: str, style: PromptStyle) -> list[dict[str, str]]:
     return messages
 
 
-def format_multiple_choice(question: str, options: list[str], letters: str = OPTION_LETTERS) -> str:
-    """A multiple-choice question as the model sees it: the question, a blank line, one "X) option" per line.
+def dataset_prompt_style(style_id: str, dataset_prompts: dict[str, str] | None) -> str:
+    """The prompt style a provider of style ``style_id`` uses on a dataset whose ``prompts`` key is
+    ``dataset_prompts`` (provider style -> style on this dataset; unlisted styles are kept).
 
-    GPQA's loader stores this text as the record's ``question``, so every prompt style (``boxed``,
-    ``think``) and the reward model see the same lettered options, e.g.::
+    The paper asks GSM8K and AIME with the boxed prompt and GPQA with its own instruction, while a
+    provider has one recipe for all datasets: ``config/paper.yaml`` gives GPQA ``prompts: {boxed:
+    plain}``. A reasoning style must stay a reasoning style (its samples' think blocks are counted).
+    """
+    target = (dataset_prompts or {}).get(style_id, style_id)
+    source_style, target_style = get_prompt_style(style_id), get_prompt_style(target)
+    if source_style.reasoning != target_style.reasoning:
+        raise ValueError(
+            f"prompt style {style_id!r} maps to {target!r}: a reasoning style must map to a reasoning style and back"
+        )
+    return target
+
+
+def gpqa_prompt(question: str, options: list[str], letters: str = OPTION_LETTERS) -> str:
+    """The reference's GPQA user prompt: the instruction, a blank line, the question, a blank line,
+    then one "X) option" line per option; the whole text stripped, the parts left as the dataset
+    wrote them (the reference cleaned nothing). E.g.::
+
+        Answer the following multiple choice question. [...] Think step by step before answering.
 
         What is 2 + 2?
 
@@ -100,5 +140,5 @@ def format_multiple_choice(question: str, options: list[str], letters: str = OPT
     """
     if not 2 <= len(options) <= len(letters):
         raise ValueError(f"expected 2 to {len(letters)} options, got {len(options)}")
-    lines = [f"{letter}) {option.strip()}" for letter, option in zip(letters, options)]
-    return question.strip() + "\n\n" + "\n".join(lines)
+    lines = "\n".join(f"{letter}) {option}" for letter, option in zip(letters, options))
+    return f"{GPQA_INSTRUCTION}\n\n{question}\n\n{lines}".strip()

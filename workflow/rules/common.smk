@@ -116,7 +116,7 @@ def benchmark_path(rule, name):
 
 
 def provider_recipe(wildcards):
-    return ttc.generation_recipe(config, wildcards.provider)
+    return ttc.generation_recipe(config, wildcards.provider, wildcards.dataset)
 
 
 def model_spec(wildcards):
