@@ -32,6 +32,7 @@ else:
 include: "workflow/rules/curves.smk"
 include: "workflow/rules/markets.smk"
 include: "workflow/rules/games.smk"
+include: "workflow/rules/uncertainty.smk"
 include: "workflow/rules/aggregate.smk"
 
 
@@ -45,6 +46,11 @@ rule all:
 rule generate_only:
     input:
         targets("generate"),
+
+
+rule uncertainty_only:
+    input:
+        targets("uncertainty"),
 
 
 rule curves_only:

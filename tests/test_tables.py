@@ -198,3 +198,44 @@ def test_property_markdown_has_two_columns_per_combo(n_datasets, n_methods):
     table_lines = [line for line in md.splitlines() if line.startswith("|")]
     widths = {line.count("|") for line in table_lines}
     assert widths == {2 * n_datasets * n_methods + 2}
+
+
+def _summary(beta=1000.0, winner="qwen25-7b"):
+    names = ("value", "price", "utility", "welfare", "optimal_welfare", "price_of_anarchy", "iterations",
+             "auction_value", "auction_price", "auction_utility", "auction_welfare")
+    quantities = {n: {"point": 0.0, "lo": 0.001 * (i + 1), "hi": 0.002 * (i + 1), "se": 0.0, "mean": 0.0} for i, n in enumerate(names)}
+    quantities["price_of_anarchy"] = {"point": 1.19, "lo": 1.1, "hi": 1.3, "se": 0.05, "mean": 1.2}
+    quantities["iterations"] = {"point": 44, "lo": 30, "hi": 60, "se": 5, "mean": 45}
+    freq = lambda point, share: {"point": point, "point_share": share, "shares": {point: share}}  # noqa: E731
+    return {"beta": beta, "quantities": quantities,
+            "frequencies": {"equilibrium_profile": freq("a=4;b=8", 0.5), "auction_winner": freq(winner, 0.87),
+                            "auction_runner_up": freq("qwen25-3b", 0.6)}}
+
+
+def test_intervals_are_scaled_like_their_values_and_rendered():
+    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, scale=1000, intervals={("gsm8k", "bon"): _summary()})
+    row = lambda mech, q: frame[(frame["mechanism"] == mech) & (frame["quantity"] == q)].iloc[0]  # noqa: E731
+    assert row("Game", "User value")[["lo", "hi"]].tolist() == pytest.approx([1.0, 2.0])  # 0.001 USD -> 1.0 x 1e-3
+    assert row("Game", "Price of anarchy")[["lo", "hi"]].tolist() == pytest.approx([1.1, 1.3])  # ratios unscaled
+    assert math.isnan(row("Auction", "Price of anarchy")["lo"])  # 1 by construction: no interval
+    assert row("Auction", "Auction winner")["share"] == pytest.approx(0.87)
+    md = render_markdown(frame)
+    assert "| 5.51 [1.00, 2.00] |" in md and "1.188 [1.100, 1.300]" in md and "qwen25-7b (87%)" in md
+    assert "paired bootstrap over questions" in md
+    assert "[1.00, 2.00]" in render_latex(frame)
+
+
+def test_intervals_survive_the_csv_round_trip(tmp_path):
+    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary()})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert render_markdown(read_table2_csv(tmp_path / "t.csv")) == render_markdown(frame)
+    # A table written without intervals still reads and renders without brackets.
+    frame.drop(columns=["lo", "hi", "share"]).to_csv(tmp_path / "old.csv", index=False)
+    assert "[" not in render_markdown(read_table2_csv(tmp_path / "old.csv"))
+
+
+def test_interval_summary_must_match_the_table():
+    with pytest.raises(TableInputError, match="beta 200"):
+        table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(beta=200.0)})
+    with pytest.raises(TableInputError, match="auction_winner 'other'"):
+        table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(winner="other")})

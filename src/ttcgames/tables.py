@@ -45,7 +45,22 @@ __all__ = [
 ]
 
 METHOD_LABELS = {"majority": "Majority vote", "bon": "Best-of-n", "reasoning": "Reasoning effort"}
-TABLE2_COLUMNS = ("dataset", "method", "mechanism", "quantity", "value", "unit")
+TABLE2_COLUMNS = ("dataset", "method", "mechanism", "quantity", "value", "unit", "lo", "hi", "share")
+# Table 2 row -> quantity of the uncertainty summary (ttcgames.uncertainty), per mechanism.
+_INTERVAL_KEYS = {
+    ("Game", "User value"): "value",
+    ("Game", "Price"): "price",
+    ("Game", "Provider(s') utility"): "utility",
+    ("Game", "Social welfare"): "welfare",
+    ("Game", "Optimal social welfare"): "optimal_welfare",
+    ("Game", "Price of anarchy"): "price_of_anarchy",
+    ("Game", "Iterations to equilibrium"): "iterations",
+    ("Auction", "User value"): "auction_value",
+    ("Auction", "Price"): "auction_price",
+    ("Auction", "Provider(s') utility"): "auction_utility",
+    ("Auction", "Social welfare"): "auction_welfare",
+}
+_SHARE_KEYS = {"Auction winner": "auction_winner", "Auction runner-up": "auction_runner_up"}
 GAME, AUCTION = "Game", "Auction"
 # (quantity, key in the equilibrium entry, key in the auction entry), in Table 2's row order.
 _MONEY_ROWS = (
@@ -142,11 +157,16 @@ def table2_frame(
     beta: float | str = 1000,
     scale: float = 1000,
     sources: Mapping[tuple[str, str], str] | None = None,
+    intervals: Mapping[tuple[str, str], Mapping] | None = None,
 ) -> pd.DataFrame:
     """Tidy Table 2 rows for every (dataset, method) in ``games`` (in that order).
 
     Money rows are multiplied by ``scale`` (1000: $ x 1e-3, the paper's unit). A missing price of
-    anarchy (welfare <= 0 at the equilibrium) becomes NaN.
+    anarchy (welfare <= 0 at the equilibrium) becomes NaN. ``intervals`` maps (dataset, method) to
+    its uncertainty summary (``ttcgames.uncertainty.summarise_replicates``, at the same beta): each
+    number then gets its percentile interval (``lo``, ``hi``, scaled like the value) and the
+    auction's winner and runner-up the share of replicates naming the same provider (``share``).
+    The auction's price of anarchy is 1 by construction (Eq. 13) and gets no interval.
     """
     if scale <= 0 or not math.isfinite(scale):
         raise ValueError(f"scale must be positive, got {scale}")
@@ -174,7 +194,31 @@ def table2_frame(
         rows.append((dataset, method, AUCTION, "Auction runner-up", auction["runner_up"] or "", "provider"))
     if not rows:
         raise TableInputError("no games given")
-    return pd.DataFrame(rows, columns=list(TABLE2_COLUMNS))
+    out = []
+    for row in rows:
+        dataset, method, mechanism, quantity, value, unit = row
+        lo = hi = share = math.nan
+        summary = (intervals or {}).get((dataset, method))
+        if summary is not None:
+            where = (sources or {}).get((dataset, method), f"{dataset}/{method}")
+            if "beta" in summary and _beta_value(summary["beta"]) != _beta_value(beta):
+                raise TableInputError(f"{where}: uncertainty summary at beta {summary['beta']}, the table is at beta {beta}")
+            key = _INTERVAL_KEYS.get((mechanism, quantity))
+            if key is not None:
+                q = summary["quantities"][key]
+                factor = scale if unit.startswith("$") else 1.0
+                lo = math.nan if q["lo"] is None else factor * q["lo"]
+                hi = math.nan if q["hi"] is None else factor * q["hi"]
+            elif quantity in _SHARE_KEYS:
+                f = summary["frequencies"][_SHARE_KEYS[quantity]]
+                if f["point"] != value:
+                    raise TableInputError(
+                        f"{where}: the uncertainty summary's {_SHARE_KEYS[quantity]} {f['point']!r} is not the game's {value!r} "
+                        "(different betas or inputs?)"
+                    )
+                share = math.nan if f["point_share"] is None else f["point_share"]
+        out.append((*row, lo, hi, share))
+    return pd.DataFrame(out, columns=list(TABLE2_COLUMNS))
 
 
 def read_table2_csv(path: str | os.PathLike) -> pd.DataFrame:
@@ -183,9 +227,16 @@ def read_table2_csv(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise TableInputError(f"missing table file {path}")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in TABLE2_COLUMNS if c not in frame.columns]
+    missing = [c for c in TABLE2_COLUMNS[:6] if c not in frame.columns]
     if missing:
         raise TableInputError(f"{path}: missing column(s) {missing}")
+    for column in ("lo", "hi", "share"):  # tables written without an uncertainty stage lack them
+        if column not in frame.columns:
+            frame[column] = ""
+        try:
+            frame[column] = [float(v) if v != "" else math.nan for v in frame[column]]
+        except ValueError:
+            raise TableInputError(f"{path}: column {column!r} is not numeric") from None
     values: list[object] = []
     for line, (value, unit) in enumerate(zip(frame["value"], frame["unit"]), start=2):
         if unit == "provider":
@@ -212,14 +263,39 @@ def _format(value: object, unit: str, digits: int) -> str:
     return f"{x:.{digits}f}"
 
 
+def _cell(row, digits: int) -> str:
+    """The value, with its percentile interval (``5.50 [5.20, 5.90]``) or, for a provider, the share
+    of bootstrap replicates naming it (``qwen25-7b (87%)``) when the table has them."""
+    text = _format(row.value, row.unit, digits)
+    lo, hi, share = (getattr(row, c, math.nan) for c in ("lo", "hi", "share"))
+    if row.unit == "provider":
+        if isinstance(share, float) and math.isfinite(share) and text:
+            text += f" ({share:.0%})"
+        return text
+    if isinstance(lo, float) and math.isfinite(lo) and isinstance(hi, float) and math.isfinite(hi):
+        text += f" [{_format(lo, row.unit, digits)}, {_format(hi, row.unit, digits)}]"
+    return text
+
+
 def _layout(frame: pd.DataFrame, digits: int) -> tuple[list[tuple[str, str]], list[str], dict]:
     combos = list(dict.fromkeys(zip(frame["dataset"], frame["method"])))
     present = set(frame["quantity"])
     quantities = [q for q in _ROW_ORDER if q in present] + sorted(present - set(_ROW_ORDER))
     cells = {}
     for row in frame.itertuples(index=False):
-        cells[(row.quantity, row.dataset, row.method, row.mechanism)] = _format(row.value, row.unit, digits)
+        cells[(row.quantity, row.dataset, row.method, row.mechanism)] = _cell(row, digits)
     return combos, quantities, cells
+
+
+def _has_intervals(frame: pd.DataFrame) -> bool:
+    return "lo" in frame.columns and pd.to_numeric(frame["lo"], errors="coerce").notna().any()
+
+
+_INTERVAL_NOTE = (
+    "Brackets: percentile interval of a paired bootstrap over questions (curves, market, equilibrium, "
+    "optimum and auction rebuilt per replicate); (x%): share of replicates with the same auction winner "
+    "or runner-up. The auction's price of anarchy is 1 by construction (Eq. 13)."
+)
 
 
 def _combo_label(dataset: str, method: str, labels: Mapping[str, str] | None) -> str:
@@ -233,7 +309,8 @@ def render_markdown(frame: pd.DataFrame, *, digits: int = 2, labels: Mapping[str
     units = sorted({u for u in frame["unit"] if u.startswith("$")})
     header = ["quantity"] + [f"{_combo_label(d, m, labels)}: {mech}" for d, m in combos for mech in (GAME, AUCTION)]
     lines = [
-        f"Table 2: game (equilibrium of better-response dynamics) vs auction; money in {', '.join(units) or '$'}.",
+        f"Table 2: game (equilibrium of better-response dynamics) vs auction; money in {', '.join(units) or '$'}."
+        + (" " + _INTERVAL_NOTE if _has_intervals(frame) else ""),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" + "---:|" * (len(header) - 1),
@@ -275,6 +352,7 @@ def render_latex(
         caption = (
             r"Equilibrium of the test-time compute game $\mathcal{G}$ vs the auction $\tilde{\mathcal{G}}$. "
             + (f"Money in {unit_tex}." if unit_tex else "")
+            + (" " + _tex(_INTERVAL_NOTE) if _has_intervals(frame) else "")
         )
     out = [
         r"\begin{table}[t]",
@@ -311,9 +389,11 @@ def build_table2(
     out_md: str | os.PathLike | None = None,
     out_tex: str | os.PathLike | None = None,
     labels: Mapping[str, str] | None = None,
+    summary_paths: Mapping[tuple[str, str], str | os.PathLike] | None = None,
 ) -> pd.DataFrame:
     """Workflow stage: Table 2 CSV (tidy long form, ``TABLE2_COLUMNS``) and optionally its
-    Markdown and LaTeX renderings.
+    Markdown and LaTeX renderings. ``summary_paths`` maps (dataset, method) to its uncertainty
+    summary JSON (``results/uncertainty/{dataset}/{method}.summary.json``) for the intervals.
 
     ``game_paths`` maps (dataset, method) to a games JSON, or lists files laid out as
     ``.../{dataset}/{method}.json``. ``datasets``/``methods`` (config order) fix the column order
@@ -338,7 +418,15 @@ def build_table2(
             raise TableInputError(f"missing games file(s) for (dataset, method) {missing}; given {sorted(items)}")
         items = {k: items[k] for k in wanted}
     docs = {key: read_games_json(path) for key, path in items.items()}
-    frame = table2_frame(docs, beta=beta, scale=scale, sources={k: str(v) for k, v in items.items()})
+    intervals = None
+    if summary_paths is not None:
+        intervals = {}
+        for key, path in summary_paths.items():
+            try:
+                intervals[(str(key[0]), str(key[1]))] = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise TableInputError(f"{path}: unreadable uncertainty summary ({exc})") from None
+    frame = table2_frame(docs, beta=beta, scale=scale, sources={k: str(v) for k, v in items.items()}, intervals=intervals)
     atomic_write_text(out_csv, frame.to_csv(index=False))
     if out_md is not None:
         atomic_write_text(out_md, render_markdown(frame, labels=labels))

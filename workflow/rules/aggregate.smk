@@ -4,6 +4,7 @@
 rule table2:
     input:
         games=expand(game_path("{dataset}", "{method}", "json"), dataset=DATASETS, method=TABLE_METHODS),
+        summaries=expand(uncertainty_path("{dataset}", "{method}", "summary.json"), dataset=DATASETS, method=TABLE_METHODS),
     output:
         csv=report(
             table_path("csv"),

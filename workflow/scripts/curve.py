@@ -18,6 +18,7 @@ frame = build_method_curve(
     estimator=p.estimator,
     vote_correct=p.vote_correct,
     reward_dtype=p.reward_dtype,
+    questions_out=snakemake.output.questions,
     n_subsamples=p.subsamples,
     n_boot=p.n_boot,
     seed=p.seed,

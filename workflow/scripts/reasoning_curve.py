@@ -20,5 +20,6 @@ frame = build_reasoning_curve(
     level=snakemake.params.ci,
     unit=r["bootstrap_unit"],
     ties=r["ties"],
+    questions_out=snakemake.output.questions,
 )
 log.info("wrote %s (%d bins)", snakemake.output.csv, len(frame))

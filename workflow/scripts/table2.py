@@ -15,5 +15,6 @@ frame = build_table2(
     scale=p.scale,
     datasets=p.datasets,
     methods=p.methods,
+    summary_paths=dict(zip(keys, snakemake.input.summaries)),
 )
 log.info("wrote %s (%d rows)", snakemake.output.csv, len(frame))
