@@ -84,6 +84,8 @@ def expected_jobs(config: dict, *, all_target: str = "all") -> Counter:
         figure_dynamics=d * m,
         figure_curves=d * m,
         figure_inefficiency=d * m,
+        uncertainty=d * m,
+        figure_uncertainty=d * m,
         table2=1,
         table2_render=2,
     )
@@ -198,6 +200,7 @@ def test_single_table2_file_plans_only_what_it_needs(wf):
         curve=d * p * len(table_methods),
         market=d * len(table_methods),
         game=d * len(table_methods),
+        uncertainty=d * len(table_methods),  # the intervals of Table 2
         table2=1,
     )
     md = planned_jobs(wf, "results/tables/table2.md")
