@@ -258,7 +258,7 @@ def test_the_notebooks_own_numbers_agree_with_every_published_number(tmp_path):
     }.items():
         assert text.loc[(method, q), "ours"] == pytest.approx(expected, rel=1e-6)
     assert text.loc[("bon", "auction_winner"), "ours"] == "Qwen2.5-7B (qwen25-7b)"
-    assert pd.read_csv(tmp_path / "c.csv", keep_default_na=False).shape == (len(frame), 15)
+    assert pd.read_csv(tmp_path / "c.csv", keep_default_na=False).shape == (len(frame), 18)
 
 
 def test_each_mode_says_no_just_outside_its_tolerance(tmp_path):
@@ -377,3 +377,41 @@ def test_end_to_end_on_fixture_traces(tmp_path):
             assert nb[(method, beta, "mean_provider_margin")] == pytest.approx(nb[(method, beta, "mean_price")] * 0.25 / 1.25)
     winners = ran[ran["quantity"] == "auction_winner"]["ours"]
     assert set(winners) <= {f"{name} ({pid})" for pid, (name, _) in providers.items()}
+
+
+def test_published_numbers_inside_our_bootstrap_intervals(tmp_path):
+    """With uncertainty summaries, rows at the bootstrapped beta (and the auctions) say whether the
+    published number lies in our interval; winners get the share of replicates naming them."""
+    docs = _notebook_games(_raw())
+    paths = {}
+    for key, doc in docs.items():
+        paths[key] = tmp_path / f"{key.replace('/', '-')}.json"
+        paths[key].write_text(json.dumps(doc))
+    games = {key: doc["games"] for key, doc in docs.items()}
+    summaries = {}
+    for key, doc in docs.items():
+        at = next(g for g in games[key] if g["beta"] == 1000.0)
+        eq, auction = at["equilibrium"], doc["auction"]
+        point = {"value": eq["user_value"], "price": eq["price"], "utility": eq["provider_utility"], "welfare": eq["welfare"],
+                 "optimal_welfare": at["optimum"]["welfare"], "price_of_anarchy": at["price_of_anarchy"], "iterations": 44,
+                 "auction_value": auction["user_value"], "auction_price": auction["price"],
+                 "auction_utility": auction["utility"], "auction_welfare": auction["welfare"]}
+        # A 1% interval around each number, except the GSM8K best-of-n price, put above the published one.
+        quantities = {q: {"point": v, "lo": v * 0.99, "hi": v * 1.01, "se": 0, "mean": v} for q, v in point.items()}
+        if key == "gsm8k/bon":
+            quantities["price"] = {"point": 1, "lo": 0.002, "hi": 0.003, "se": 0, "mean": 1}
+        freq = {"point": auction["winner"], "point_share": 0.75, "shares": {auction["winner"]: 0.75, auction["runner_up"]: 0.25}}
+        summaries[key] = tmp_path / f"{key.replace('/', '-')}.summary.json"
+        summaries[key].write_text(json.dumps({"beta": 1000.0, "quantities": quantities, "frequencies": {
+            "auction_winner": freq, "auction_runner_up": freq, "equilibrium_profile": freq}}))
+    frame = build_comparison(PUBLISHED, paths, tmp_path / "c.csv", tmp_path / "c.md", models=TRACE_MODELS, summaries=summaries)
+    nb = frame[(frame["source"] == "notebooks") & (frame["dataset"] == "gsm8k") & (frame["method"] == "bon")]
+    price = nb[(nb["quantity"] == "price") & (nb["beta"] == 1000.0)].iloc[0]
+    assert price["in_interval"] == "no" and price["ours_lo"] == pytest.approx(2.0)  # USD -> $ x 1e-3
+    value = nb[(nb["quantity"] == "value") & (nb["beta"] == 1000.0)].iloc[0]
+    assert value["in_interval"] == "yes"
+    assert (frame.loc[frame["beta"] == 200.0, "in_interval"] == "").all()  # other betas were not bootstrapped
+    winner = frame[(frame["source"] == "notebooks") & (frame["quantity"] == "auction_winner")].iloc[0]
+    assert winner["in_interval"] == "75% of replicates"
+    md = (tmp_path / "c.md").read_text()
+    assert "lie inside our percentile interval" in md and "| in our interval |" in md

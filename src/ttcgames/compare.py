@@ -110,8 +110,15 @@ PUBLISHED_COLUMNS = (
 )
 COMPARISON_COLUMNS = (
     "source", "dataset", "method", "beta", "quantity", "unit", "mode", "published", "accepted",
-    "ours", "difference", "relative_difference", "agrees", "provenance", "note",
+    "ours", "difference", "relative_difference", "agrees", "ours_lo", "ours_hi", "in_interval", "provenance", "note",
 )
+# Published quantity -> quantity of the uncertainty summary (ttcgames.uncertainty); money ones are scaled.
+_INTERVAL_OF = {
+    "value": "value", "price": "price", "utility": "utility", "welfare": "welfare",
+    "optimal_welfare": "optimal_welfare", "price_of_anarchy": "price_of_anarchy", "iterations": "iterations",
+    "auction_value": "auction_value", "auction_price": "auction_price", "auction_utility": "auction_utility",
+    "auction_welfare": "auction_welfare",
+}
 NOT_JUDGED = "not judged"
 
 
@@ -515,8 +522,15 @@ def compare_numbers(
     scale: float = 1000.0,
     models: Mapping[str, str] | None = None,
     table2: Mapping[tuple[str, str, str], str] | None = None,
+    intervals: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """One row per published number (``COMPARISON_COLUMNS``), ours beside it.
+
+    ``intervals`` maps (dataset, method) to its uncertainty summary (at one beta, the table's):
+    rows at that beta (and the auction's, which do not depend on beta) then get our percentile
+    interval (``ours_lo``, ``ours_hi``) and ``in_interval``: ``yes``/``no`` whether the published
+    number lies inside it (for the ``interval`` mode: whether the two intervals overlap); for a
+    winner or runner-up, the share of replicates naming the published model.
 
     ``games`` maps (dataset, method) to a games JSON (path or loaded); ``models`` maps our provider
     ids to trace model names; ``table2`` holds Table 2's printed numbers by (dataset, method,
@@ -568,7 +582,40 @@ def compare_numbers(
                 row["relative_difference"] = (float(ours) - pub) / abs(pub) if pub != 0 else ""
         row["agrees"] = NOT_JUDGED if rec.mode == "not_comparable" else (
             "yes" if agrees(rec.published, ours, rec.mode, rec.low, rec.high) else "no")
+        summary = (intervals or {}).get(key)
+        if summary is not None:
+            _interval_cells(row, rec, summary, beta, scale, models)
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def _interval_cells(row: dict, rec: Any, summary: Mapping[str, Any], beta: float | None, scale: float,
+                    models: Mapping[str, str] | None) -> None:
+    """Fill ``ours_lo``, ``ours_hi`` and ``in_interval`` of one comparison row (``compare_numbers``)."""
+    is_auction = rec.quantity in AUCTION_QUANTITIES
+    if not is_auction and (beta is None or not _beta_matches(summary.get("beta"), beta)):
+        return
+    if rec.quantity in _NAMES:
+        shares = summary["frequencies"][rec.quantity]["shares"]
+        by_model = {}
+        for pid, share in shares.items():
+            name = (models or {}).get(pid, pid)
+            by_model[name] = by_model.get(name, 0.0) + share
+        share = by_model.get(rec.published, 0.0)
+        row["in_interval"] = f"{share:.0%} of replicates"
+        return
+    key = _INTERVAL_OF.get(rec.quantity)
+    if key is None:
+        return
+    q = summary["quantities"][key]
+    if q["lo"] is None:
+        return
+    factor = scale if rec.quantity in _MONEY else 1.0
+    lo, hi = factor * q["lo"], factor * q["hi"]
+    row["ours_lo"], row["ours_hi"] = lo, hi
+    if rec.mode == "interval":
+        row["in_interval"] = "yes" if float(rec.low) <= hi and lo <= float(rec.high) else "no"
+    else:
+        row["in_interval"] = "yes" if lo <= float(rec.published) <= hi else "no"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -615,6 +662,11 @@ def comparison_markdown(frame: pd.DataFrame, *, money_unit: str) -> str:
         ran = part[part["agrees"] != "n/a"]
         yes = "-" if mode == "not_comparable" else str(int((ran["agrees"] == "yes").sum()))
         lines.append(f"| {mode} | {_MODE_TEXT[mode]} | {len(ran)} of {len(part)} | {yes} |")
+    judged = frame[frame["in_interval"].isin(["yes", "no"])]
+    if len(judged):
+        lines += ["", f"Uncertainty: {int((judged['in_interval'] == 'yes').sum())} of {len(judged)} published numbers at the "
+                  "bootstrapped beta lie inside our percentile interval (paired bootstrap over questions; `ours [lo, hi]` "
+                  "below, column `in_interval` of the CSV; for winners, the share of replicates naming the published model)."]
     interval = frame[frame["mode"] == "interval"]
     for r in interval.itertuples(index=False):
         lines += ["", f"Interval: {r.dataset}/{r.method} {r.quantity} \"{r.published}\" is compared as {r.accepted} ({r.note})."]
@@ -631,13 +683,16 @@ def comparison_markdown(frame: pd.DataFrame, *, money_unit: str) -> str:
         lines += [f"## {titles.get(source, source)}", ""]
         for (dataset, method), game in part.groupby(["dataset", "method"], sort=False):
             with_note = source == "text"
-            head = "| beta | quantity | mode | published | ours | difference | agrees |" + (" note |" if with_note else "")
-            lines += [f"### {dataset} / {method}", "", head, "|---" * (8 if with_note else 7) + "|"]
+            head = "| beta | quantity | mode | published | ours | difference | agrees | in our interval |" + (" note |" if with_note else "")
+            lines += [f"### {dataset} / {method}", "", head, "|---" * (9 if with_note else 8) + "|"]
             for r in game.itertuples(index=False):
                 rel_txt = f" ({r.relative_difference:+.1%})" if isinstance(r.relative_difference, float) else ""
                 diff_txt = f"{r.difference:+.4g}{rel_txt}" if isinstance(r.difference, float) else ""
                 published = f"{r.published} {r.accepted}" if r.mode == "interval" else r.published
-                cells = [_beta_text(r.beta), r.quantity, r.mode, published, _fmt(r.ours), diff_txt, r.agrees]
+                ours = _fmt(r.ours)
+                if isinstance(r.ours_lo, float) and isinstance(r.ours_hi, float):
+                    ours += f" [{_fmt(r.ours_lo)}, {_fmt(r.ours_hi)}]"
+                cells = [_beta_text(r.beta), r.quantity, r.mode, published, ours, diff_txt, r.agrees, r.in_interval]
                 if with_note:
                     cells.append(r.note.replace("|", "/"))
                 lines.append("| " + " | ".join(cells) + " |")
@@ -651,10 +706,12 @@ def build_comparison(
     csv_out: str | os.PathLike,
     md_out: str | os.PathLike,
     models: Mapping[str, str] | None = None,
+    summaries: Mapping[str, str | os.PathLike] | None = None,
 ) -> pd.DataFrame:
     """Workflow stage "compare": ``games`` maps ``"dataset/method"`` to its games JSON, ``models``
-    our provider ids to trace model names (``traces.models``); writes
-    ``results/compare/published.{csv,md}``. Published rows of games not in ``games`` read ``n/a``."""
+    our provider ids to trace model names (``traces.models``), ``summaries`` (optional) the same
+    keys to uncertainty summaries; writes ``results/compare/published.{csv,md}``. Published rows of
+    games not in ``games`` read ``n/a``."""
     published, settings = load_published(published_path)
     keyed = {}
     for key, path in games.items():
@@ -662,7 +719,16 @@ def build_comparison(
             raise CompareError(f"game key {key!r} must be 'dataset/method'")
         dataset, method = key.split("/")
         keyed[(dataset, method)] = path
-    frame = compare_numbers(published, keyed, scale=settings["money_scale"], models=models, table2=settings["table2"])
+    intervals = {}
+    for key, path in (summaries or {}).items():
+        dataset, _, method = key.partition("/")
+        try:
+            intervals[(dataset, method)] = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CompareError(f"{path}: unreadable uncertainty summary ({exc})") from None
+    frame = compare_numbers(
+        published, keyed, scale=settings["money_scale"], models=models, table2=settings["table2"], intervals=intervals
+    )
     atomic_write_text(csv_out, frame.to_csv(index=False))
     atomic_write_text(md_out, comparison_markdown(frame, money_unit=settings["money_unit"]) + "\n")
     return frame

@@ -44,6 +44,7 @@ rule compare_published:
     input:
         published=config["traces"]["published"],
         games=expand(game_path("{dataset}", "{method}", "json"), dataset=DATASETS, method=METHODS),
+        summaries=expand(uncertainty_path("{dataset}", "{method}", "summary.json"), dataset=DATASETS, method=METHODS),
     output:
         csv=report(compare_path("csv"), caption="../report/compare.rst", category="Reproduction vs paper"),
         md=compare_path("md"),

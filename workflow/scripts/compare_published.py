@@ -12,6 +12,7 @@ frame = build_comparison(
     snakemake.output.csv,
     snakemake.output.md,
     models=snakemake.params.models,
+    summaries=dict(zip(snakemake.params.game_keys, snakemake.input.summaries)),
 )
 for mode, part in frame[frame["agrees"] != "n/a"].groupby("mode"):
     log.info("%s: %d compared, %d agree", mode, len(part), int((part["agrees"] == "yes").sum()))
