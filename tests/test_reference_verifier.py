@@ -82,6 +82,10 @@ NUMERIC_ROWS = [
      "extracted='-5'; numeric compare: pred=-5.0 truth=-5.0 tol=1e-05; truth='-5'", True, "-5", "extracted"),
     # a mixed number
     ("It needs 1 1/2 cups", "1.5", "extracted='1 1/2'; numeric compare: pred=1.5 truth=1.5 tol=1e-05; truth='1.5'", True, "1.5", "extracted"),
+    # a mixed number split by a line break: the verifier reads 5.5 and accepts it, but the label rule
+    # finds no closing quote on the value's first line: no label, so it never wins a vote
+    ("It takes 5\n1/2 cups", "5.5",
+     "extracted='5\n1/2'; numeric compare: pred=5.5 truth=5.5 tol=1e-05; truth='5.5'", True, None, "numeric_unlabelled"),
     # a percentage in the text
     ("a rise of 25 %", "0.25", "extracted='25 %'; numeric compare: pred=0.25 truth=0.25 tol=1e-05; truth='0.25'", True, "0.25", "extracted"),
     # a parenthesised number keeps its brackets in the string; the comparison and the label drop them
