@@ -149,7 +149,7 @@ def test_reference_kinds_write_the_verdict_and_the_explanation(tmp_path):
     ])  # fmt: skip
     texts = [
         "so \\boxed{100}",  # labelled and correct
-        "so \\boxed{1e2}",  # the verifier accepts it, the label rule reads no number
+        "so \\boxed{1e2}",  # the verifier and the label rule both read 100 (Python's float)
         'it is \\boxed{a, "b"\r\nc}',  # no digit in the box nor in the text; its \r makes the CSV quote every cell
         "... 100 cm",
         "no idea",
@@ -160,7 +160,7 @@ def test_reference_kinds_write_the_verdict_and_the_explanation(tmp_path):
     assert out.read_text().splitlines()[0].replace('"', "") == ",".join(GRADE_COLUMNS + REFERENCE_GRADE_COLUMNS)
     assert [(r["answer"], r["valid"], r["correct"], r["trace_correct"]) for r in rows] == [
         ("100", "true", "true", "true"),
-        ("", "false", "false", "true"),
+        ("100", "true", "true", "true"),
         ("", "false", "false", "false"),
         ("100", "true", "true", "true"),
         ("", "false", "false", "false"),
@@ -170,7 +170,7 @@ def test_reference_kinds_write_the_verdict_and_the_explanation(tmp_path):
     assert rows[4]["explanation"] == "no numeric content found; truth='100'"
     # the contract reader of the curves accepts the file (extra columns are allowed)
     frame = read_grades(out)
-    assert frame["valid"].tolist() == [True, False, False, True, False]
+    assert frame["valid"].tolist() == [True, True, False, True, False]
 
 
 def test_explanations_with_line_breaks_and_quotes_survive_the_csv(tmp_path):

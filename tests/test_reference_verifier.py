@@ -46,10 +46,10 @@ NUMERIC_ROWS = [
     ("\\boxed {18}", "18", "boxed='18'; numeric compare: pred=18.0 truth=18.0 tol=1e-05; truth='18'", True, "18", "boxed"),
     # several boxes: the last one
     ("First \\boxed{5}, no wait: \\boxed{7}", "7", "boxed='7'; numeric compare: pred=7.0 truth=7.0 tol=1e-05; truth='7'", True, "7", "boxed"),
-    # LaTeX's escaped dollar: the comparison keeps the backslash (string compare, wrong), while the
-    # label rule of ttcgames.explanations reads \$ as a currency sign: label equal to the gold's, verdict false
+    # LaTeX's escaped dollar: the comparison and the label rule both keep the backslash (no number):
+    # string compare, wrong, and no label
     ("\\boxed{\\$18.50}", "18.5",
-     "boxed='\\$18.50'; string compare: pred='\\$18.50' truth='18.5'; truth='18.5'", False, "18.5", "boxed"),
+     "boxed='\\$18.50'; string compare: pred='\\$18.50' truth='18.5'; truth='18.5'", False, None, "numeric_unlabelled"),
     # a fraction equals a decimal gold
     ("\\boxed{3/4}", "0.75", "boxed='3/4'; numeric compare: pred=0.75 truth=0.75 tol=1e-05; truth='0.75'", True, "0.75", "boxed"),
     # a percentage divides by 100
@@ -60,13 +60,14 @@ NUMERIC_ROWS = [
     # a LaTeX fraction: no number for the comparison (string compare) and no label
     ("Half: \\boxed{\\frac{1}{2}}", "0.5",
      "boxed='\\frac{1}{2}'; string compare: pred='\\frac{1}{2}' truth='0.5'; truth='0.5'", False, None, "numeric_unlabelled"),
-    # Python's float reads 1e2: the verifier says correct, the label rule reads no number (never wins a vote)
-    ("\\boxed{1e2}", "100", "boxed='1e2'; numeric compare: pred=100.0 truth=100.0 tol=1e-05; truth='100'", True, None, "numeric_unlabelled"),
-    # commas are read as spaces and spaces dropped: "1 234" is 1234 for the verdict, not a label
+    # Python's float reads 1e2, for the verdict and for the label alike (it votes with "100")
+    ("\\boxed{1e2}", "100", "boxed='1e2'; numeric compare: pred=100.0 truth=100.0 tol=1e-05; truth='100'", True, "100", "boxed"),
+    # commas are read as spaces and spaces dropped: "1 234" is 1234 for the verdict and the label
     ("\\boxed{1 234}", "1234",
-     "boxed='1 234'; numeric compare: pred=1234.0 truth=1234.0 tol=1e-05; truth='1234'", True, None, "numeric_unlabelled"),
-    # a ';' in the box: the label rule keeps what comes before it (docs/traces.md); the verdict compares strings
-    ("\\boxed{3; 4}", "3", "boxed='3; 4'; string compare: pred='3; 4' truth='3'; truth='3'", False, "3", "boxed"),
+     "boxed='1 234'; numeric compare: pred=1234.0 truth=1234.0 tol=1e-05; truth='1234'", True, "1234", "boxed"),
+    # a ';' in the box: the label rule reads only what comes before it, where the quote never closes:
+    # no label (docs/traces.md); the verdict compares strings
+    ("\\boxed{3; 4}", "3", "boxed='3; 4'; string compare: pred='3; 4' truth='3'; truth='3'", False, None, "numeric_unlabelled"),
     # the box holds no digit: the last number of the whole text
     ("The answer is 12 apples, i.e. \\boxed{twelve}", "12",
      "extracted='12'; numeric compare: pred=12.0 truth=12.0 tol=1e-05; truth='12'", True, "12", "extracted"),
@@ -81,6 +82,10 @@ NUMERIC_ROWS = [
      "extracted='-5'; numeric compare: pred=-5.0 truth=-5.0 tol=1e-05; truth='-5'", True, "-5", "extracted"),
     # a mixed number
     ("It needs 1 1/2 cups", "1.5", "extracted='1 1/2'; numeric compare: pred=1.5 truth=1.5 tol=1e-05; truth='1.5'", True, "1.5", "extracted"),
+    # a mixed number split by a line break: the verifier reads 5.5 and accepts it, but the label rule
+    # finds no closing quote on the value's first line: no label, so it never wins a vote
+    ("It takes 5\n1/2 cups", "5.5",
+     "extracted='5\n1/2'; numeric compare: pred=5.5 truth=5.5 tol=1e-05; truth='5.5'", True, None, "numeric_unlabelled"),
     # a percentage in the text
     ("a rise of 25 %", "0.25", "extracted='25 %'; numeric compare: pred=0.25 truth=0.25 tol=1e-05; truth='0.25'", True, "0.25", "extracted"),
     # a parenthesised number keeps its brackets in the string; the comparison and the label drop them
@@ -256,3 +261,19 @@ def test_nan_and_inf_never_count_correct():
     assert not verify_numeric("\\boxed{nan}", "5").correct
     assert not verify_numeric("\\boxed{inf}", "inf").correct  # inf - inf is nan
     assert math.isinf(reference_number("-inf"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("0123456789 .,-+%$/()[]e_\\boxed{}xinfa;\n'"), max_size=30))
+def test_property_the_label_is_the_number_the_verdict_compared(text):
+    """Where the prediction holds no ';', quote or line break, the vote label reads back as the
+    value the numeric compare printed: the label rule and the verdict read the same number."""
+    verdict = verify_numeric(text, "12")
+    pred_raw = verdict.explanation.partition("='")[2].partition("'; numeric compare")[0]
+    label = parse_explanation(verdict.explanation, "numeric").label
+    if "numeric compare: pred=" not in verdict.explanation or any(c in pred_raw for c in ";'\n"):
+        return
+    printed = float(verdict.explanation.split("numeric compare: pred=")[1].split(" ")[0])
+    assert label is not None
+    got = float(label)
+    assert (math.isnan(got) and math.isnan(printed)) or (got == printed and math.copysign(1, got) == math.copysign(1, printed))

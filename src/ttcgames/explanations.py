@@ -12,20 +12,61 @@ text. The known shapes are
 - GPQA: ``"parsed='X'; truth='Y'"``, or ``"no Answer: <LETTER> found; truth='Y'"`` (an older
   variant: ``"no 'Answer: [A-D]' pattern found; truth='Y'"``).
 
-**Label rule** (the reference's): the label is the quoted value after the first ``=`` of the part
-before the first ``;``. Numbers (``numeric_label``) keep a label only when that value is a simple
-number: wrapping ``()``/``[]`` and currency signs removed, commas read as thousands separators, an
-optional sign, an integer or decimal, ``b/c`` fractions and ``a b/c`` mixed numbers, and a trailing
-``%`` dividing by 100. Anything else (``\\frac{3}{4}``, ``x=5``, words) has no label, and a sample
-without a label never wins a vote. Labels are canonical strings of the value as a double
-(``"72"`` for 72, 72.0 and ``$72``; ``"0.5"`` for 1/2 and 50%), so equal values vote together.
-GPQA labels are the upper-case letter.
+**Label rule.** Each rule below is the reference implementation's, re-stated from its source
+(package ``strategic_ttc``; the notebooks that printed the published curves pass these functions
+to the majority vote); the code here is our own.
 
-Splitting at the *first* ``;`` follows the reference literally: a boxed prediction that itself
-contains ``;`` keeps only the part before it.
+Numbers (GSM8K, AIME), after ``verifiers.boxed_number.parse_pred_from_explanation``:
 
-``parse_explanation`` returns the label and the *case* it recognised; a string in no known shape
-is case ``unknown`` (no label), which the import report counts rather than failing on.
+1. an empty (or missing) string has no label;
+2. only the part before the first ``;`` is read (so ``truth='...'`` never is: reading it would turn
+   majority vote into pass@theta);
+3. in that part, the first ``=`` followed by optional white space, a ``'`` and, later *on the same
+   line*, a closing ``'`` gives the value: everything between that opening quote and the *last*
+   ``'`` of the line. The key before ``=`` is not checked (``pred='5'`` is 5 too). Without a
+   closing quote there is no label: a boxed prediction holding ``;`` is cut at it and loses its
+   closing quote (``boxed='3; 4'`` has no label), and a value spanning a line break has none;
+4. the value is stripped and read as a number by the same routine the verifier compares with
+   (``verifiers.boxed_number._parse_simple_number``; ours is
+   ``ttcgames.reference_verifier.reference_number``): *one* pair of wrapping ``()`` and then one of
+   ``[]`` removed (``((5))`` and ``[(5)]`` are not numbers, ``([5])`` is 5); the signs
+   ``$ ₹ € £`` removed anywhere (not ``¥``; ``\\$18.50`` keeps its backslash and is no number);
+   commas read as spaces, runs of white space as one space; one leading ``-`` negates (``--5`` is
+   5, ``−5`` with a Unicode minus is no number); one trailing ``%`` divides by 100; then
+   ``a b/c`` is ``a + b/c`` (a zero denominator adds 0: ``5 3/0`` is 5; ``1,234/5`` reads as
+   ``1 234/5`` = 47.8), ``b/c`` is ``b/c`` (``3/0`` is no number), and anything else is Python's
+   ``float`` of the text with its spaces removed, so ``1e2``, ``1 234``, ``12,34`` (1234),
+   ``1.5,3`` (1.53), ``1_000``, ``+5``, ``inf``, ``Infinity``, ``nan`` and Unicode decimal digits
+   are numbers, while ``\\frac{3}{4}``, ``x=5``, ``0x10`` and words are not.
+
+Letters (GPQA), after ``verifiers.gpqa.parse_pred_from_explanation_gpqa``: in the part before the
+first ``;``, the first ``parsed`` (case-sensitive, anywhere) followed by optional white space,
+``=``, optional white space and a quoted value of at least one character without ``'``; the label
+is that value stripped and upper-cased, whatever it is (``E``, ``AB`` and ``(C)`` are labels too);
+a value that strips to nothing has none.
+
+**Grouping**, after ``core.accuracy_analysis.compute_curves_for_model_fast`` (its two stored
+versions agree): each parsed value is turned into ``str(value)`` and samples vote together iff
+those strings are equal; a missing value becomes the string ``"__NONE__"``, which never wins. For
+numbers that is Python's float repr: equal floats vote together (``72``, ``72.0``, ``$72``,
+``7.2e1``; ``1/2``, ``0.5``, ``50%``), except that ``-0.0`` and ``0.0`` vote apart, while every
+NaN votes with every other NaN. Our labels are canonical strings in one-to-one correspondence with
+that repr: ``"72"`` for an integral value, the repr otherwise (``"0.5"``, ``"1e-05"``), and
+``"-0"``, ``"0"``, ``"inf"``, ``"-inf"``, ``"nan"``. A GPQA label is the string itself; a GPQA
+value reading ``__NONE__`` merges with the missing-value sentinel, so it has no label either.
+
+**Not reproduced.** Where Python itself would make the reference raise (an ``a b/c`` or ``b/c``
+whose integers have more than 4300 digits or whose quotient overflows a float), it would have
+stopped with an error; we give no label. The GSM8K and AIME notebooks import the vote from a module
+``core.accuracy_analysis_f`` that is not in the stored copy of the reference's repository; the GPQA
+notebook imports ``core.accuracy_analysis``, whose rule is the one above. An older helper of the
+reference (``majority_vote_correct``) counted raw floats (there ``-0.0`` and ``0.0`` vote together
+and NaNs never do); it is not on the notebooks' path.
+
+``parse_explanation`` returns the label and the *case* it recognised, for the import report: the
+case follows the key before the first ``=`` (``boxed``, ``extracted``, ``parsed``) or the fixed
+no-answer sentences; the label follows the rule above whatever the case, so a string in no known
+shape (case ``unknown``) may still carry the label the reference would read from it.
 """
 
 from __future__ import annotations
@@ -33,7 +74,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from fractions import Fraction
+
+from .reference_verifier import reference_number
 
 __all__ = [
     "CASES",
@@ -46,28 +88,21 @@ __all__ = [
 
 # Case names, in the order the import report lists them.
 CASES = (
-    "boxed",  # numeric: boxed='...' with a simple number
-    "extracted",  # numeric: extracted='...' with a simple number
-    "numeric_unlabelled",  # numeric: boxed/extracted value that is not a simple number (no label)
-    "no_numeric",  # numeric: "no numeric content found"
-    "parsed",  # choice: parsed='X'
-    "no_letter",  # choice: "no Answer: <LETTER> found" or the older "no 'Answer: [A-D]' pattern found"
-    "unknown",  # no known shape (no label)
+    "boxed",  # numeric: boxed='...' whose value is a number (labelled)
+    "extracted",  # numeric: extracted='...' whose value is a number (labelled)
+    "numeric_unlabelled",  # numeric: boxed/extracted string whose value is no number, or not closed (no label)
+    "no_numeric",  # numeric: "no numeric content found" (no label)
+    "parsed",  # choice: parsed='X' (labelled)
+    "no_letter",  # choice: "no Answer: <LETTER> found" or the older "no 'Answer: [A-D]' pattern found" (no label)
+    "unknown",  # no known shape; labelled only where the reference's rule still reads a value
 )
 
-_CURRENCY = "$€£¥"
-_INT = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
-_SIMPLE = re.compile(
-    r"(?P<sign>[+-]?)\s*"
-    r"(?:"
-    r"(?P<whole>" + _INT + r")\s+(?P<mnum>\d+)\s*/\s*(?P<mden>\d+)"  # a b/c
-    r"|(?P<num>" + _INT + r")\s*/\s*(?P<den>\d+)"  # b/c
-    r"|(?P<dec>" + _INT + r"(?:\.\d*)?|\.\d+)"  # 12, 1,234.5, 3., .5
-    r")\s*(?P<pct>%?)"
-)
-_LETTERS = re.compile(r"[A-Za-z]")
+# Rule step 3: ``[^\n]`` is what the reference's ``.`` matches (no DOTALL); ``\s`` may span lines.
+_QUOTED_VALUE = re.compile(r"=\s*'([^\n]*)'")
+_PARSED_VALUE = re.compile(r"parsed\s*=\s*'([^']+)'")
 _NO_NUMERIC = re.compile(r"no numeric content found", re.IGNORECASE)
 _NO_LETTER = re.compile(r"no\s+(?:Answer:\s*<LETTER>|'Answer:\s*\[A-D\]'\s*pattern)\s+found", re.IGNORECASE)
+_MISSING_SENTINEL = "__NONE__"  # the reference's stand-in for "no value" (module docstring, grouping)
 
 
 @dataclass(frozen=True)
@@ -78,95 +113,69 @@ class ExplanationLabel:
     case: str
 
 
-def _canonical(value: float) -> str | None:
-    if not math.isfinite(value):
-        return None
+def _canonical(value: float) -> str:
+    """A string per distinct ``str(value)`` of the reference (module docstring, grouping)."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
     if value == 0:
-        return "0"  # also -0.0
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
     if value.is_integer():
         return str(int(value))
-    return repr(value)
-
-
-def _strip_wrappers(text: str) -> str:
-    text = text.strip().replace("\\$", "$")
-    for sign in _CURRENCY:
-        text = text.replace(sign, "")
-    text = text.strip()
-    while len(text) >= 2 and (text[0], text[-1]) in (("(", ")"), ("[", "]")):
-        text = text[1:-1].strip()
-    return text
+    return repr(value)  # always holds "." or "e", so never equal to an integral label
 
 
 def numeric_label(pred_raw: str) -> str | None:
-    """Canonical label of a numeric prediction, or None when it is not a simple number (module docstring)."""
-    text = _strip_wrappers(pred_raw)
-    m = _SIMPLE.fullmatch(text)
-    if m is None:
+    """Canonical label of a numeric prediction (rule step 4), or None when the reference reads no number."""
+    value = reference_number(pred_raw.strip())
+    return None if value is None else _canonical(value)
+
+
+def letter_label(pred_raw: str, letters: str | None = None) -> str | None:
+    """GPQA label: ``pred_raw`` stripped and upper-cased (the reference's rule), or None when empty.
+
+    ``letters`` (not part of the reference's rule) keeps only single letters from that set."""
+    label = pred_raw.strip().upper()
+    if not label or label == _MISSING_SENTINEL:
         return None
-    if m.group("whole") is not None:
-        den = int(m.group("mden"))
-        if den == 0:
-            return None
-        value = Fraction(int(m.group("whole").replace(",", ""))) + Fraction(int(m.group("mnum")), den)
-    elif m.group("num") is not None:
-        den = int(m.group("den"))
-        if den == 0:
-            return None
-        value = Fraction(int(m.group("num").replace(",", "")), den)
-    else:
-        value = Fraction(m.group("dec").replace(",", ""))
-    if m.group("sign") == "-":
-        value = -value
-    if m.group("pct"):
-        value /= 100
-    return _canonical(float(value))
-
-
-def letter_label(pred_raw: str, letters: str = "ABCD") -> str | None:
-    """GPQA label: the single option letter (upper case), or None."""
-    text = pred_raw.strip().strip("()$ ").upper()
-    return text if len(text) == 1 and text in letters else None
-
-
-def _quoted_value(head: str) -> tuple[str, str] | None:
-    """``"boxed='72'"`` -> ``("boxed", "72")``: the key before the first ``=`` and the value, quotes removed."""
-    key, eq, value = head.partition("=")
-    if not eq:
+    if letters is not None and not (len(label) == 1 and label in letters.upper()):
         return None
-    value = value.strip()
-    if len(value) >= 1 and value[0] == "'":
-        value = value[1:]
-    if len(value) >= 1 and value[-1] == "'":
-        value = value[:-1]
-    return key.strip(), value
+    return label
+
+
+def _key(head: str) -> str:
+    return head.partition("=")[0].strip()
 
 
 def parse_explanation(text: str, answer_format: str) -> ExplanationLabel:
     """The vote label and case of one explanation string; ``answer_format`` is ``numeric`` or ``choice``."""
     if answer_format not in ("numeric", "choice"):
         raise ValueError(f"answer_format must be 'numeric' or 'choice', got {answer_format!r}")
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not text:
         return ExplanationLabel(None, "unknown")
-    head = text.split(";", 1)[0]
-    pair = _quoted_value(head)
+    head = text.partition(";")[0]
+    key = _key(head)
     if answer_format == "numeric":
-        if pair is not None and pair[0] in ("boxed", "extracted"):
-            label = numeric_label(pair[1])
-            return ExplanationLabel(label, pair[0] if label is not None else "numeric_unlabelled")
-        if _NO_NUMERIC.fullmatch(head.strip()):
+        m = _QUOTED_VALUE.search(head)
+        label = None if m is None else numeric_label(m.group(1))
+        if key in ("boxed", "extracted"):
+            return ExplanationLabel(label, key if label is not None else "numeric_unlabelled")
+        if label is None and _NO_NUMERIC.fullmatch(head.strip()):
             return ExplanationLabel(None, "no_numeric")
-        return ExplanationLabel(None, "unknown")
-    if pair is not None and pair[0] == "parsed":
-        label = letter_label(pair[1])
-        return ExplanationLabel(label, "parsed" if label is not None else "unknown")
-    if _NO_LETTER.fullmatch(head.strip()):
+        return ExplanationLabel(label, "unknown")
+    m = _PARSED_VALUE.search(head)
+    label = None if m is None else letter_label(m.group(1))
+    if key == "parsed" and label is not None:
+        return ExplanationLabel(label, "parsed")
+    if label is None and _NO_LETTER.fullmatch(head.strip()):
         return ExplanationLabel(None, "no_letter")
-    return ExplanationLabel(None, "unknown")
+    return ExplanationLabel(label, "unknown")
 
 
 def gold_label(gold: str, answer_format: str) -> str | None:
-    """The label a correct prediction of ``gold`` (a record's ``ground_truths[0]``) would carry."""
+    """The label a correct prediction of ``gold`` (a record's ``ground_truths[0]``) would carry: the
+    GPQA verifier compares with the gold stripped and upper-cased, the numeric one with its number."""
     if answer_format == "choice":
         return letter_label(str(gold))
     return numeric_label(str(gold))

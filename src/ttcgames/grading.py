@@ -31,8 +31,9 @@ Grading kinds (``EXTRACTIONS``, the config's ``grading.kind`` or a dataset's ``g
   These kinds write two more columns (``REFERENCE_GRADE_COLUMNS``): ``trace_correct``, the
   verifier's verdict, which best-of-n and the reasoning bins use (as for imported traces), and
   ``explanation``, the string itself. ``correct`` is the verdict *and* a label: a sample the
-  verifier accepts whose prediction has no label (e.g. ``1e2`` against 100: Python's ``float``
-  reads it, the label rule does not) can never win a vote, so it is not counted correct there.
+  verifier accepts whose prediction has no label (e.g. the token ``5\\n1/2`` against 5.5: the
+  verifier reads 5.5, the label rule finds no closing quote on the line) can never win a vote, so it
+  is not counted correct there.
 
 math-verify bounds each parse and comparison with ``signal.alarm``, which Python allows only in the
 main thread of the main interpreter. ``MathVerifyExtraction.timeout_seconds`` is therefore applied
