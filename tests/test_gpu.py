@@ -184,12 +184,17 @@ def test_a_waiting_job_starts_when_a_device_frees(tmp_path):
                 p.wait(timeout=30)
 
 
-def test_prepare_gpu_job_claims_checks_and_goes_offline(tmp_path):
+def test_prepare_gpu_job_claims_then_checks_the_claimed_device(tmp_path):
     env = fake_smi(tmp_path, rows(2, free=(1000, 81000)))
     env["CUDA_VISIBLE_DEVICES"] = "0"  # the scheduler gave us the busy one
     with pytest.raises(gpu.GpuError, match="GPU 0 .* has 1000 MiB free"):
-        gpu.prepare_gpu_job(1, need_fraction=0.9, offline=True, env=env)
-    assert "HF_HUB_OFFLINE" not in env
-    env["CUDA_VISIBLE_DEVICES"] = "1"
-    gpu.prepare_gpu_job(1, need_fraction=0.9, offline=True, env=env)
-    assert env["HF_HUB_OFFLINE"] == "1"
+        gpu.prepare_gpu_job(1, need_fraction=0.9, env=env)
+    del env["CUDA_VISIBLE_DEVICES"]  # one machine, two GPUs, GPU 0 filled by some other program
+    held = gpu.prepare_gpu_job(1, need_fraction=0.9, env=env)
+    assert held.devices == ["1"] and env["CUDA_VISIBLE_DEVICES"] == "1"
+    # GPU 1 is now ours and GPU 0 is full: a second job says so at once instead of waiting
+    with pytest.raises(gpu.GpuError, match="has 1000 MiB free"):
+        gpu.prepare_gpu_job(1, need_fraction=0.9, env=dict(env, CUDA_VISIBLE_DEVICES="0"))
+    other = {k: v for k, v in env.items() if k != "CUDA_VISIBLE_DEVICES"}
+    with pytest.raises(gpu.GpuError, match=r"no 1 free GPU"):
+        gpu.prepare_gpu_job(1, need_fraction=0.9, env=other, timeout_s=0.2)

@@ -18,8 +18,8 @@ Steps of ``prepare_gpu_job`` (called by the GPU rules' scripts before any CUDA l
    devices as ``nvidia-smi`` does);
 2. ``preflight``: ``nvidia-smi`` exists, the driver is new enough for the CUDA runtime the job
    uses, and each claimed device has the free memory the job needs;
-3. with ``offline``, ``HF_HUB_OFFLINE=1`` (the models were fetched by ``snakemake download_only``
-   on the login node; compute nodes often have no internet).
+(Offline hub access, ``HF_HUB_OFFLINE=1`` after ``snakemake download_only``, is
+``ttcgames.downloads.use_downloads``.)
 
 Everything that reads the machine goes through ``nvidia-smi`` found on ``PATH``, so the tests put
 a fake one there (tests/test_gpu.py).
@@ -42,6 +42,7 @@ from pathlib import Path
 
 __all__ = [
     "GpuError",
+    "GpuMemoryError",
     "GpuInfo",
     "MIN_DRIVER_FOR_CUDA",
     "QUERY_FIELDS",
@@ -78,6 +79,14 @@ CUDA12_HINT = (
 
 class GpuError(RuntimeError):
     """The machine cannot run this GPU job; the message says why and what to do."""
+
+
+class GpuMemoryError(GpuError):
+    """A device has too little free memory (another process uses it); ``device`` names it."""
+
+    def __init__(self, message: str, device: str) -> None:
+        super().__init__(message)
+        self.device = device
 
 
 @dataclass(frozen=True)
@@ -179,10 +188,11 @@ def check_free_memory(gpus: Sequence[GpuInfo], devices: Sequence[str], need_frac
             continue
         need = max(int(need_fraction * gpu.memory_total_mib), int(need_mib))
         if gpu.memory_free_mib < need:
-            raise GpuError(
+            raise GpuMemoryError(
                 f"GPU {dev} ({gpu.name}) has {gpu.memory_free_mib} MiB free of {gpu.memory_total_mib} MiB; "
                 f"this job needs {need} MiB. Another process is using it (see nvidia-smi); on one machine run "
-                f"snakemake with --resources gpu=<number of GPUs> so that jobs never share a device."
+                f"snakemake with --resources gpu=<number of GPUs> so that jobs never share a device.",
+                dev,
             )
 
 
@@ -249,6 +259,7 @@ class DeviceClaim:
 
     devices: list[str]
     locks: list = field(default_factory=list)
+    locks_held_any: bool = False  # claimed through lock-file slots (so other devices may be tried)
 
     def release(self) -> None:
         for fh in self.locks or []:
@@ -270,13 +281,15 @@ def claim_devices(
     lock_dir: str | os.PathLike | None = None,
     timeout_s: float = 3600.0,
     poll_s: float = 5.0,
+    skip: Sequence[str] = (),
 ) -> DeviceClaim:
     """Claim ``n`` devices for this process and set ``CUDA_VISIBLE_DEVICES`` in ``env`` to them.
 
     With exactly ``n`` visible devices (a SLURM job, a one-GPU machine) they are used as they are.
     With more, the first ``n`` whose lock file (``lock_dir/gpu-<device>.lock``) this process can
     lock are claimed; when fewer are free, it waits (``poll_s``) up to ``timeout_s`` and then
-    raises GpuError. Keep the returned claim alive for the whole job.
+    raises GpuError. Devices in ``skip`` (found busy by another program) are not tried. Keep the
+    returned claim alive for the whole job: its lock files close when it is garbage-collected.
     """
     env = os.environ if env is None else env
     if n < 1:
@@ -290,6 +303,9 @@ def claim_devices(
     if len(devices) == n:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
         return DeviceClaim(list(devices), [])
+    devices = [d for d in devices if d not in set(skip)]
+    if len(devices) < n:
+        raise GpuError(f"this job needs {n} GPU(s); the others ({','.join(skip)}) are filled by other programs (nvidia-smi)")
     lock_dir = Path(lock_dir) if lock_dir is not None else default_lock_dir(env)
     lock_dir.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout_s
@@ -313,7 +329,7 @@ def claim_devices(
             if len(claimed) == n:
                 env["CUDA_VISIBLE_DEVICES"] = ",".join(claimed)
                 log.info("claimed GPU(s) %s of %s (locks in %s)", ",".join(claimed), ",".join(devices), lock_dir)
-                return DeviceClaim(claimed, held)
+                return DeviceClaim(claimed, held, True)
         for fh in held:
             fh.close()
         if time.monotonic() >= deadline:
@@ -332,24 +348,34 @@ def prepare_gpu_job(
     *,
     need_fraction: float = 0.0,
     need_mib: int = 0,
-    offline: bool = False,
     env: MutableMapping[str, str] | None = None,
     lock_dir: str | os.PathLike | None = None,
     timeout_s: float = 3600.0,
 ) -> DeviceClaim:
-    """Claim devices, check the driver and free memory, and go offline; call before torch/vLLM load."""
+    """Claim devices, then check the driver and their free memory; call before torch or vLLM loads.
+
+    On a machine with more devices than the job needs, a claimed device that another program
+    already fills is given back and the next free one is tried.
+    """
     env = os.environ if env is None else env
-    claim = claim_devices(n_gpus, env=env, lock_dir=lock_dir, timeout_s=timeout_s)
-    try:
-        preflight(claim.devices, need_fraction=need_fraction, need_mib=need_mib, env=env)
-    except GpuError:
-        claim.release()
-        raise
-    if offline:
-        # The models were fetched by `snakemake download_only`; never reach for the hub from here.
-        env["HF_HUB_OFFLINE"] = "1"
-        env["HF_DATASETS_OFFLINE"] = "1"
-    return claim
+    busy: list[str] = []
+    original = env.get("CUDA_VISIBLE_DEVICES")
+    while True:
+        claim = claim_devices(n_gpus, env=env, lock_dir=lock_dir, timeout_s=timeout_s, skip=busy)
+        try:
+            preflight(claim.devices, need_fraction=need_fraction, need_mib=need_mib, env=env)
+            return claim
+        except GpuMemoryError as exc:
+            claim.release()
+            if not claim.locks_held_any or exc.device in busy:
+                raise
+            log.warning("%s; trying another device", exc)
+            busy.append(exc.device)
+            if original is None:  # choose again among all devices, not the one just given back
+                env.pop("CUDA_VISIBLE_DEVICES", None)
+        except GpuError:
+            claim.release()
+            raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:
