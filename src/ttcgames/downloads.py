@@ -52,7 +52,9 @@ def fetch(repo: str, revision: str | None = None) -> dict[str, Any]:
         return {"repo": repo, "revision": revision, "path": str(Path(repo).resolve()), "local": True}
     from huggingface_hub import HfApi, snapshot_download
 
-    files = HfApi().list_repo_files(repo, revision=revision)
+    # With HF_HUB_OFFLINE=1 (a pre-filled cache) the snapshot is resolved from the cache alone.
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    files = [] if offline else HfApi().list_repo_files(repo, revision=revision)
     ignored = ignore_patterns(files)
     path = Path(snapshot_download(repo_id=repo, revision=revision, ignore_patterns=ignored))
     got = [p for p in path.rglob("*") if p.is_file()]
