@@ -23,6 +23,7 @@ if ttc.uses_traces(config):
 
 else:
 
+    include: "workflow/rules/downloads.smk"
     include: "workflow/rules/data.smk"
     include: "workflow/rules/generation.smk"
     include: "workflow/rules/grading.smk"
@@ -76,3 +77,22 @@ rule figures_only:
 rule tables_only:
     input:
         targets("tables"),
+
+
+# Jobs of seconds (markets, figures, tables) and the named targets run on the submitting machine,
+# never as cluster jobs (an sbatch job each would wait in the queue for a 60-minute, 4 GB slot).
+localrules:
+    all,
+    generate_only,
+    curves_only,
+    markets_only,
+    games_only,
+    figures_only,
+    tables_only,
+    market,
+    table2,
+    table2_render,
+    figure_values,
+    figure_dynamics,
+    figure_curves,
+    figure_inefficiency,

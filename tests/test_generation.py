@@ -326,3 +326,15 @@ def test_gpqa_prompt_is_the_references_and_plain_adds_nothing():
     assert dataset_prompt_style("boxed", None) == "boxed"
     with pytest.raises(ValueError, match="reasoning style"):
         dataset_prompt_style("think", {"think": "plain"})
+
+
+def test_runner_logs_one_progress_line_per_shard(tmp_path, dataset_path, tiny_model_dir, caplog):
+    run(tmp_path, dataset_path, tiny_model_dir, "p")
+    (tmp_path / "p-shards" / "shard-00002.jsonl").unlink()  # a killed run left 3 of 4 shards
+    with caplog.at_level("INFO", logger="ttcgames.progress"):
+        run(tmp_path, dataset_path, tiny_model_dir, "p")
+    lines = [r.getMessage() for r in caplog.records if r.name == "ttcgames.progress"]
+    n = len(read_jsonl(dataset_path))
+    assert len(lines) == 1  # only the regenerated shard
+    assert lines[0].startswith(f"generate tiny-direct: shard 4/4 done, {n}/{n} questions (100.0%), ")
+    assert "tokens/s" in lines[0] and lines[0].endswith("ETA 0:00:00")

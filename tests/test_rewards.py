@@ -63,3 +63,15 @@ def test_score_file_names_the_file_on_bad_records(tmp_path):
     gen = write_jsonl(tmp_path / "gen.jsonl", gen_records([-0.5, None]))
     with pytest.raises(ArtifactError, match="gen.jsonl: record 2"):
         score_file(gen, tmp_path / "r.csv")
+
+
+def test_sharded_scoring_logs_one_line_per_scored_shard(tmp_path, caplog):
+    records = [dict(r, qid=f"q{i}") for i in range(3) for r in gen_records([-0.5, -0.25])]
+    gen = write_jsonl(tmp_path / "p1.jsonl", records)
+    with caplog.at_level("INFO", logger="ttcgames.progress"):
+        score_file(gen, tmp_path / "p1.csv", "mean-logprob", shard_dir=tmp_path / "shards", shard_size=2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "ttcgames.progress"]
+    assert [line.split(", elapsed")[0] for line in lines] == [
+        "rewards p1: shard 1/2 done, 2/3 questions (66.7%)",  # mean-logprob counts no tokens: no speed
+        "rewards p1: shard 2/2 done, 3/3 questions (100.0%)",
+    ]

@@ -32,6 +32,7 @@ from ttcgames.jsonl import (
     read_jsonl,
     write_csv,
 )
+from ttcgames.progress import ShardLog, batch_bar
 from ttcgames.shards import shard_path, sync_manifest
 
 __all__ = [
@@ -135,11 +136,14 @@ class ArmoRMScorer:
         dtype: str = "bfloat16",
         device: str | None = None,
         max_length: int | None = None,
+        progress: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"rewards.batch_size must be >= 1, got {batch_size}")
         self.repo, self.revision, self.batch_size = repo, revision, int(batch_size)
         self.dtype, self.device, self.max_length = dtype, device, max_length
+        self.progress = bool(progress)  # a low-rate tqdm bar over each call's batches (ttcgames.progress)
+        self.tokens_scored = 0  # chat tokens read so far (for tokens/s in the logs and benchmarks)
         self._model = None
         self._tokenizer = None
         self._pad_id: int | None = None
@@ -212,6 +216,7 @@ class ArmoRMScorer:
         encoded = self.encode(records)
         rewards: list[float | None] = [None] * len(records)
         batches = length_sorted_batches([len(e) for e in encoded], self.batch_size, equal_lengths_only=self._pad_id is None)
+        bar = batch_bar(len(batches), "reward batches", enabled=self.progress)
         for batch in batches:
             ids, mask = right_pad([encoded[i] for i in batch], self._pad_id if self._pad_id is not None else 0)
             with torch.inference_mode():
@@ -226,6 +231,11 @@ class ArmoRMScorer:
                 if not math.isfinite(value):
                     raise ArtifactError(f"record {i + 1} (qid {records[i].get('qid')!r}): reward model gave {value}")
                 rewards[i] = float(value)
+            self.tokens_scored += sum(len(encoded[i]) for i in batch)
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
         return [float(r) for r in rewards]
 
 
@@ -282,6 +292,7 @@ def score_file(
     *,
     shard_dir: str | os.PathLike | None = None,
     shard_size: int = 16,
+    progress: bool = False,
 ) -> Path:
     """Write ``results/rewards/{dataset}/{provider}.csv`` (``qid,sample,reward``) for a generations file.
 
@@ -289,7 +300,8 @@ def score_file(
     gets its ``question`` attached first (reward models score question and answer together). With
     ``shard_dir``, records are scored ``shard_size`` questions at a time and each finished shard is
     kept (``shard-<k>.jsonl``) so a rerun resumes; the scorer (and its model) is built only when a
-    shard is still missing.
+    shard is still missing. Each finished shard logs one line (done/total questions, tokens/s
+    for scorers that count them, ETA); ``progress`` also draws the scorer's per-batch bar.
     """
     records = read_jsonl(gen_path, required=("qid", "sample", "text"))
     if data_path is not None:
@@ -304,6 +316,8 @@ def score_file(
         nonlocal scorer_obj
         if scorer_obj is None:
             scorer_obj = get_scorer(scorer)  # type: ignore[arg-type]
+            if progress and hasattr(scorer_obj, "progress"):
+                scorer_obj.progress = True
         try:
             rewards = scorer_obj.score(batch)
         except ArtifactError as exc:
@@ -324,16 +338,23 @@ def score_file(
         }
         sync_manifest(shard_dir, manifest)
         rewards = [0.0] * len(records)
-        skipped = 0
+        keys = [[(records[i]["qid"], records[i]["sample"]) for i in idx] for idx in shards]
+        todo = {k for k in range(len(shards)) if not _finished_reward_shard(shard_path(shard_dir, k), keys[k])}
+        skipped = len(shards) - len(todo)
+        questions = [len({records[i]["qid"] for i in idx}) for idx in shards]
+        shard_log = ShardLog(
+            f"rewards {Path(gen_path).stem}", total=sum(questions), n_shards=len(shards),
+            done=sum(questions) - sum(questions[k] for k in todo), done_shards=skipped,
+        )
         for k, idx in enumerate(shards):
             path = shard_path(shard_dir, k)
-            keys = [(records[i]["qid"], records[i]["sample"]) for i in idx]
-            if not _finished_reward_shard(path, keys):
+            if k in todo:
+                before = getattr(scorer_obj, "tokens_scored", None)
                 values = run([records[i] for i in idx])
-                rows = [{"qid": q, "sample": s, "reward": v} for (q, s), v in zip(keys, values)]
+                rows = [{"qid": q, "sample": s, "reward": v} for (q, s), v in zip(keys[k], values)]
                 atomic_write_text(path, dumps_jsonl(rows))
-            else:
-                skipped += 1
+                after = getattr(scorer_obj, "tokens_scored", None)
+                shard_log.shard_done(questions[k], tokens=after - (before or 0) if after is not None else None)
             for i, row in zip(idx, read_jsonl(path, required=("reward",))):
                 rewards[i] = float(row["reward"])
         log.info("%s: %d reward shards, %d already finished", gen_path, len(shards), skipped)

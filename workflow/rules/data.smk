@@ -1,4 +1,9 @@
-# Stage 1: the questions of each dataset (results/data/{dataset}.jsonl).
+# Stage 1: the questions of each dataset (results/data/{dataset}.jsonl). A local rule: on a cluster
+# it runs on the login node, which reaches the dataset hub (compute nodes often cannot).
+
+
+localrules:
+    prepare_data,
 
 
 rule prepare_data:

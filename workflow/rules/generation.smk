@@ -2,6 +2,9 @@
 # Two rules write the same path; the provider wildcard picks the one matching the model's engine:
 # transformers runs on CPU threads, vllm requests a GPU (cap with --resources gpu=N).
 # Shards (the resume state) live next to the output in {provider}.shards/ and survive a failed job.
+# Hub models are fetched by the download stage first (downloads.smk); the jobs then run offline.
+# A vllm job claims its own GPU (ttcgames.gpu: CUDA_VISIBLE_DEVICES from lock-file slots on a
+# multi-GPU machine) and checks the driver before vLLM loads.
 
 
 rule prepare_model:
@@ -24,6 +27,7 @@ rule generate:
     input:
         data=data_path("{dataset}"),
         model=model_input,
+        download=model_download,
     output:
         jsonl=generations_path("{dataset}", "{provider}"),
     wildcard_constraints:
@@ -41,6 +45,7 @@ rule generate:
         shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
         generation=ttc.generation_settings(config),
         seed=config["seed"],
+        gpu_memory_fraction=0.0,
     threads: config["generation"]["threads"]
     resources:
         mem_mb=4000,
@@ -52,8 +57,10 @@ rule generate_vllm:
     input:
         data=data_path("{dataset}"),
         model=model_input,
+        download=model_download,
     output:
-        jsonl=generations_path("{dataset}", "{provider}"),
+        # hours of GPU time: write-protected once written (delete it with `chmod u+w` + `rm` to redo)
+        jsonl=protected(generations_path("{dataset}", "{provider}")),
     wildcard_constraints:
         provider=ttc.wildcard_regex(GPU_PROVIDERS),
     log:
@@ -69,6 +76,8 @@ rule generate_vllm:
         shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
         generation=ttc.generation_settings(config),
         seed=config["seed"],
+        # vLLM reserves this share of the GPU and refuses to start with less free (preflight)
+        gpu_memory_fraction=lambda wildcards: gpu_memory_fraction(wildcards),
     threads: 4
     resources:
         gpu=lambda wildcards: ttc.gpus_per_job(config, wildcards.provider),

@@ -7,8 +7,10 @@ rule score_rewards:
     input:
         data=data_path("{dataset}"),
         generations=generations_path("{dataset}", "{provider}"),
+        download=reward_download,
     output:
-        csv=rewards_path("{dataset}", "{provider}"),
+        # ArmoRM scoring takes GPU hours: write-protected once written, like the generations
+        csv=protected(rewards_path("{dataset}", "{provider}")) if ttc.reward_gpus(config) else rewards_path("{dataset}", "{provider}"),
     log:
         log_path("score_rewards", "{dataset}/{provider}"),
     benchmark:

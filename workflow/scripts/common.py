@@ -21,3 +21,27 @@ def start(snakemake) -> logging.Logger:
     logger = logging.getLogger(f"ttcgames.workflow.{snakemake.rule}")
     logger.info("rule %s, wildcards %s", snakemake.rule, dict(snakemake.wildcards.items()))
     return logger
+
+
+def gpu_setup(snakemake, log: logging.Logger, *, need_fraction: float = 0.0, need_mib: int = 0):
+    """Call before torch, transformers or vLLM is imported.
+
+    A job whose models came from the download stage (an input named ``download``) checks that
+    they are visible here and runs offline (``HF_HUB_OFFLINE=1``). A job with a ``gpu`` resource
+    claims its own device(s) (``CUDA_VISIBLE_DEVICES``; lock-file slots on a machine with more
+    GPUs than the job needs) and checks the driver and free memory (``ttcgames.gpu``). Returns the
+    device claim (None for CPU jobs): keep it referenced until the job ends.
+    """
+    from ttcgames.downloads import use_downloads
+
+    markers = list(snakemake.input.get("download", []) or [])
+    for marker in use_downloads(markers):
+        log.info("offline: %s from %s", marker["repo"], marker["path"])
+    n_gpus = int(snakemake.resources.get("gpu", 0) or 0)
+    if n_gpus < 1:
+        return None
+    from ttcgames.gpu import prepare_gpu_job
+
+    claim = prepare_gpu_job(n_gpus, need_fraction=need_fraction, need_mib=need_mib)
+    log.info("GPU job on CUDA_VISIBLE_DEVICES=%s", ",".join(claim.devices))
+    return claim

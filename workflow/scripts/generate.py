@@ -2,9 +2,12 @@
 
 import json
 
-from common import start
+from common import gpu_setup, start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
+# Before torch or vLLM loads: offline hub after the download stage; for vllm jobs, this job's own
+# GPU(s) and the driver check. `claim` holds the device locks until the job ends.
+claim = gpu_setup(snakemake, log, need_fraction=snakemake.params.gpu_memory_fraction)  # noqa: F821
 
 from ttcgames.generation import run_generation  # noqa: E402
 
@@ -22,6 +25,6 @@ summary = run_generation(
     # bit-reproducible for a fixed thread count, so it must not depend on the machine.
     threads=gen["threads"],
     max_batch_rows=gen["max_batch_rows"],
-    progress=False,
+    progress=True,  # per-batch bars at a low refresh rate, into this job's log
 )
 log.info("summary %s", json.dumps(summary))

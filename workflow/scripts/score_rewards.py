@@ -1,8 +1,11 @@
 """Rewards stage: one reward per sample for best-of-n (config rewards.kind), resumable by shards."""
 
-from common import start
+from common import gpu_setup, start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
+# Before torch loads: offline hub after the download stage; for ArmoRM, this job's own GPU and
+# the driver check (8B in bf16 plus activations: about 20 GB free). `claim` holds the device lock.
+claim = gpu_setup(snakemake, log, need_mib=20000)  # noqa: F821
 
 from ttcgames.rewards import score_file  # noqa: E402
 
@@ -14,5 +17,6 @@ path = score_file(
     data_path=snakemake.input.data,
     shard_dir=p.shard_dir,
     shard_size=p.shard_size,
+    progress=True,
 )
 log.info("wrote %s", path)

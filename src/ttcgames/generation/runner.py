@@ -36,6 +36,7 @@ from ttcgames.generation.base import (
 )
 from ttcgames.generation.models import prepare_model
 from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, read_jsonl
+from ttcgames.progress import ShardLog
 from ttcgames.prompts import build_messages, get_prompt_style
 from ttcgames.shards import MANIFEST, SHARD_RE, TMP_RE, sync_manifest  # noqa: F401 (re-exported names)
 
@@ -133,6 +134,8 @@ def run_generation(
     (docs/contracts.md); ``model_cache_dir`` holds the float32 copy of an embedded GGUF model
     (e.g. ``results/models/<model>``). ``threads`` sets torch's thread count (outputs are
     bit-reproducible for a fixed value), ``max_batch_rows`` caps the samples decoded together.
+    Each finished shard logs one line (done/total, tokens/s, ETA; ``ttcgames.progress``);
+    ``progress`` also draws the engine's per-batch bar (low refresh rate) on stderr.
     Returns a summary: shards total/skipped/generated, generated tokens, generation seconds.
     """
     _check_provider(provider)
@@ -166,8 +169,11 @@ def run_generation(
         log.info("%s: %d of %d shards already finished, skipping them", provider["id"], summary["skipped"], len(shards))
     if pending:
         model_dir = prepare_model(model_spec, model_cache_dir)
-        engine = load_engine(model_spec, model_dir, threads=threads, max_batch_rows=max_batch_rows)
-        bar = _progress_bar(len(questions), sum(len(shards[k]) for k in pending), provider["id"], progress)
+        engine = load_engine(model_spec, model_dir, threads=threads, max_batch_rows=max_batch_rows, progress=progress)
+        shard_log = ShardLog(
+            f"generate {provider['id']}", total=len(questions), n_shards=len(shards),
+            done=len(questions) - sum(len(shards[k]) for k in pending), done_shards=summary["skipped"],
+        )
         start = time.perf_counter()
         for k in pending:
             shard = shards[k]
@@ -182,13 +188,10 @@ def run_generation(
             records = samples_to_records([q["qid"] for q in shard], samples, engine, style.reasoning)
             atomic_write_text(shard_paths[k], dumps_jsonl(records))
             summary["generated"] += 1
-            summary["tokens"] += sum(r["num_tokens"] for r in records)
-            if bar is not None:
-                bar.update(len(shard))
-                bar.set_postfix(tok_s=f"{summary['tokens'] / (time.perf_counter() - start):.0f}")
+            tokens = sum(r["num_tokens"] for r in records)
+            summary["tokens"] += tokens
+            shard_log.shard_done(len(shard), tokens=tokens)
         summary["seconds"] = time.perf_counter() - start
-        if bar is not None:
-            bar.close()
         log.info(
             "%s: generated %d shards, %d tokens in %.1f s",
             provider["id"], summary["generated"], summary["tokens"], summary["seconds"],
@@ -202,10 +205,3 @@ def _sync_manifest(shard_dir: Path, manifest: dict[str, Any]) -> None:
     """Keep shards only if they were made with exactly these settings (``ttcgames.shards.sync_manifest``)."""
     sync_manifest(shard_dir, manifest)
 
-
-def _progress_bar(total: int, todo: int, label: str, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=total - todo, desc=f"generate {label}", unit="question", dynamic_ncols=True)

@@ -24,6 +24,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
 from ttcgames.generation.base import ChatTemplateMixin, Sample, check_generation_args
+from ttcgames.progress import batch_bar
 
 __all__ = ["TransformersEngine"]
 
@@ -55,11 +56,18 @@ class TransformersEngine(ChatTemplateMixin):
 
     Options: ``threads`` (torch intra-op threads; results are bit-reproducible only for a fixed
     thread count), ``max_batch_rows`` (samples decoded together; questions are grouped so that
-    questions x n stays at or under it, a single question always fits).
+    questions x n stays at or under it, a single question always fits), ``progress`` (a low-rate
+    tqdm bar over a shard's batches on stderr, ``ttcgames.progress``).
     """
 
     def __init__(
-        self, model_spec: dict[str, Any], model_dir: str, *, threads: int | None = None, max_batch_rows: int = 64
+        self,
+        model_spec: dict[str, Any],
+        model_dir: str,
+        *,
+        threads: int | None = None,
+        max_batch_rows: int = 64,
+        progress: bool = False,
     ) -> None:
         if threads is not None:
             torch.set_num_threads(int(threads))
@@ -67,6 +75,7 @@ class TransformersEngine(ChatTemplateMixin):
             raise ValueError(f"max_batch_rows must be >= 1, got {max_batch_rows}")
         self.model_spec = dict(model_spec)
         self.max_batch_rows = int(max_batch_rows)
+        self.progress = bool(progress)
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
@@ -100,11 +109,17 @@ class TransformersEngine(ChatTemplateMixin):
         generator = torch.Generator().manual_seed(int(seed))
         per_batch = max(1, self.max_batch_rows // rows_per_prompt)
         out: list[list[Sample]] = []
-        for start in range(0, len(prompts), per_batch):
+        starts = range(0, len(prompts), per_batch)
+        bar = batch_bar(len(starts), "batches", enabled=self.progress)
+        for start in starts:
             batch = self._generate_batch(
                 prompts[start : start + per_batch], rows_per_prompt, temperature, max_new_tokens, generator
             )
             out.extend(samples * (n // rows_per_prompt) for samples in batch)
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
         return out
 
     @torch.inference_mode()

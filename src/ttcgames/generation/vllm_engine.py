@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from ttcgames.generation.base import THINK_END, ChatTemplateMixin, Sample, check_generation_args
+from ttcgames.progress import tqdm_factory
 
 __all__ = [
     "VLLMEngine",
@@ -208,17 +209,25 @@ class VLLMEngine(ChatTemplateMixin):
     ``model_dir`` is a hub repo id or a local folder (``prepare_model``). Keywords of ``LLM(...)``
     come from ``LLM_DEFAULTS`` updated by the model spec's ``vllm:`` block (e.g.
     ``{gpu_memory_utilization: 0.8, max_model_len: 8192}``). ``threads`` and ``max_batch_rows``
-    are accepted for the runner's common call and ignored (vLLM batches by itself). Gated models
+    are accepted for the runner's common call and ignored (vLLM batches by itself); ``progress``
+    passes a low-rate tqdm bar to ``LLM.generate(use_tqdm=...)`` (``ttcgames.progress``). Gated models
     (Llama) read the token from the environment variable ``HF_TOKEN``, as the hub client does.
     """
 
     def __init__(
-        self, model_spec: dict[str, Any], model_dir: str, *, threads: int | None = None, max_batch_rows: int = 64
+        self,
+        model_spec: dict[str, Any],
+        model_dir: str,
+        *,
+        threads: int | None = None,
+        max_batch_rows: int = 64,
+        progress: bool = False,
     ) -> None:
         from transformers import AutoTokenizer
         from vllm import LLM
 
         self.model_spec = dict(model_spec)
+        self.progress = bool(progress)
         options = {**LLM_DEFAULTS, **(self.model_spec.get("vllm") or {})}
         if self.model_spec.get("dtype"):
             options["dtype"] = self.model_spec["dtype"]
@@ -236,5 +245,6 @@ class VLLMEngine(ChatTemplateMixin):
             tokenize_prompts(self.tokenizer, prompts), n=n, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed
         )
         params = [SamplingParams(**kw) for kw in kwargs]
-        outputs = self.llm.generate(requests, params, use_tqdm=False)
+        # vLLM accepts a bool or a tqdm constructor; ours redraws at most every 30 s (job logs).
+        outputs = self.llm.generate(requests, params, use_tqdm=tqdm_factory() if self.progress else False)
         return parse_request_outputs(outputs, n, self.think_end_id)

@@ -1,0 +1,52 @@
+# Stage 0 (GPU runs): fetch every hub model and the reward model once, on the login node.
+# `snakemake download_only` runs these as local rules (they need the internet; compute nodes often
+# have none); each writes a marker results/downloads/... that the generation and reward jobs take
+# as input, so those jobs start only after the download and run with HF_HUB_OFFLINE=1
+# (ttcgames.downloads). HF_HOME must be on a file system the compute nodes see (docs/gpu.md).
+
+
+localrules:
+    download_model,
+    download_reward_model,
+    download_only,
+
+
+rule download_model:
+    output:
+        marker=download_marker("{hub_model}"),
+    wildcard_constraints:
+        hub_model=ttc.wildcard_regex(HUB_MODELS),
+    log:
+        log_path("download_model", "{hub_model}"),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        repo=lambda wildcards: config["models"][wildcards.hub_model]["repo"],
+        revision=None,
+    threads: 1
+    script:
+        "../scripts/download.py"
+
+
+rule download_reward_model:
+    output:
+        marker=REWARD_MODEL_MARKER,
+    log:
+        log_path("download_reward_model", "armorm"),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        repo=ttc.reward_scorer(config).get("repo", ARMORM_REPO),
+        revision=ttc.reward_scorer(config).get("revision"),
+    threads: 1
+    script:
+        "../scripts/download.py"
+
+
+# Everything a GPU run fetches from the hub: the models, the reward model and the datasets
+# (prepare_data, itself a local rule, loads them).
+rule download_only:
+    input:
+        [download_marker(m) for m in HUB_MODELS],
+        [REWARD_MODEL_MARKER] if ttc.reward_gpus(config) else [],
+        [data_path(d) for d in DATASETS],
