@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .market import Market
-from .payoffs import gather, profile_shares
+from .payoffs import gather, profile_shares, social_welfare
 
 __all__ = ["Outcome", "profile_outcome"]
 
@@ -40,7 +40,9 @@ def profile_outcome(market: Market, profile: np.ndarray, beta: float) -> Outcome
         user_value=float(sp @ gather(market.value, profile)),
         price=float(sp @ gather(market.price, profile)),
         provider_utility=float(sp @ gather(market.profit, profile)),
-        welfare=float(sp @ gather(market.contribution, profile) + market.v0 * s[0]),
+        # the same expression as payoffs.social_welfare, so that this profile's welfare is bit-identical
+        # to the one the equilibrium enumeration reports for it
+        welfare=float(social_welfare(market, profile, beta)),
         shares=sp,
         abstention=float(s[0]),
     )
