@@ -209,6 +209,11 @@ class Equilibria:
     def best_welfare(self) -> float:
         return float(self.box_welfare.max()) if self.boxes else float("nan")
 
+    def contains(self, profile) -> bool:
+        """Whether ``profile`` (one level per provider) is one of the equilibria."""
+        prof = [int(k) for k in profile]
+        return any(all(k in levels for k, levels in zip(prof, box)) for box in self.boxes)
+
     def _expanded(self) -> tuple[np.ndarray, np.ndarray]:
         if self.count > MAX_EXPANDED:
             raise ValueError(f"{self.count:,} equilibria are too many to list (at most {MAX_EXPANDED:,}); "
