@@ -390,8 +390,6 @@ def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit:
     # merge consecutive intervals with the same candidate sets and free providers
     sig = np.concatenate([A.reshape(len(lefts), -1), free], axis=1)
     same_as_prev = np.concatenate([[False], (sig[1:] == sig[:-1]).all(axis=1)])
-    group = np.cumsum(~same_as_prev) - 1
-    n_groups = int(group[-1]) + 1
     first = np.flatnonzero(~same_as_prev)
     last = np.append(first[1:] - 1, len(lefts) - 1)
     g_left, g_right = lefts[first], rights[last]
