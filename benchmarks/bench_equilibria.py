@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import paper_like_rows, random_rows  # noqa: E402
+from bench_engine import paper_like_rows, random_rows, timed  # noqa: E402
 
 from ttcgames.analysis import beta_sweep  # noqa: E402
 from ttcgames.equilibria import brute_force_equilibria, enumerate_equilibria  # noqa: E402
@@ -35,15 +34,6 @@ from ttcgames.market import market_from_rows  # noqa: E402
 
 def all_equilibria(market, betas):
     return [enumerate_equilibria(market, b) for b in betas]
-
-
-def timed(fn, *args, repeat=1):
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn(*args)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 def main() -> int:
