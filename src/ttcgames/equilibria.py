@@ -27,7 +27,7 @@ h(t) >= r with r = log(c |pi_k| / |pi_l|); mixed signs: always or never). Inters
 set X_ik of t where k is a best response within tau is a closed interval (possibly empty).
 
 *Lemma 2 (candidates contain every equilibrium).* Evaluate Lemma 1 with tau' = rel_tol + eps, eps =
-1e-7 + 1e-13 (1 + max |beta V|), and add the zone Z_i = [t_z, inf), t_z = max_{pi_l != 0}
+1e-7 + 1e-13 max(1, |beta V|, |beta V0|), and add the zone Z_i = [t_z, inf), t_z = max_{pi_l != 0}
 (a_l + log |pi_l| + 700), where every |U_l| < e^-700. If provider i passes the floating-point test
 at level k with its computed L_i, then L_i lies in X_ik(tau') or in Z_i: outside Z_i the largest
 utility is a normal double, each computed utility has relative error below 1e-13 (1 + |a| + |L|),
@@ -54,7 +54,7 @@ x (Lemma 1) and x is monotone in the free masses; in floating point the free mas
 of the total, so the two checks agree with a check of every profile except when a provider sits
 exactly on the 1e-8 boundary. Boxes of at most ``expand_limit`` profiles are instead expanded and
 every profile is tested, so the result equals the brute force exactly on every game with at most
-``expand_limit`` profiles (the property tests check this).
+``expand_limit`` (256) profiles; the property tests check both paths against the brute force.
 
 Exact enumeration at beta = inf
 -------------------------------
@@ -436,6 +436,12 @@ def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit:
                 boxes.append(_free_box(b, fr, nl))
                 welfare.append(np.atleast_1d(social_welfare(market, lowp, beta)))
             elif lo_ok or hi_ok:  # not expected: test every profile of the box
+                size = math.prod(len(levels) for levels in _free_box(b, fr, nl))
+                if size > MAX_EXPANDED:
+                    raise ValueError(
+                        f"beta = {beta:g}: the equilibrium test of profile {b.tolist()} depends on providers "
+                        f"{np.flatnonzero(fr).tolist()} whose shares are 0, and the {size:,} profiles of that box "
+                        "are too many to test one by one")
                 small.append((b, fr))
     for b, fr in small:  # test every profile; keep the box whole when all pass
         box = _free_box(b, fr, nl)
