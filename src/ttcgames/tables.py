@@ -279,7 +279,7 @@ def render_markdown(frame: pd.DataFrame, *, digits: int = 2, labels: Mapping[str
         lines.append("| " + " | ".join(row) + " |")
     notes = equilibria_notes(frame, labels)
     if notes:
-        lines += ["", "Notes. The game column is the equilibrium the dynamics reach; the game has more:"]
+        lines += ["", "Notes. The game column is the equilibrium the dynamics reach; all pure equilibria of each game:"]
         lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
