@@ -16,6 +16,7 @@ from ttcgames.figures import (
     figure_dynamics,
     figure_inefficiency,
     figure_values,
+    plot_inefficiency,
     plot_dynamics,
     plot_values,
     provider_colors,
@@ -142,6 +143,28 @@ def test_figure_curves_and_inefficiency(tmp_path):
     outs = [tmp_path / "ineff.png", tmp_path / "ineff.pdf"]
     figure_inefficiency(list(sweeps.values()), outs)
     check_outputs(outs)
+
+
+def test_inefficiency_draws_reached_worst_and_best_equilibrium():
+    beta = np.logspace(0, 6, 7)
+    reached = np.array([1.3, 1.3, 1.2, 1.1, 1.05, 1.05, 1.05])
+    frame = pd.DataFrame(dict(beta=beta, price_of_anarchy=reached, worst_price_of_anarchy=reached + 0.1,
+                              price_of_stability=reached - 0.04))
+    frame.loc[len(frame)] = dict(beta=float("inf"), price_of_anarchy=1.05, worst_price_of_anarchy=1.2,
+                                 price_of_stability=1.01)
+    fig = plot_inefficiency({"bon": frame})
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    worst = next(ln for lab, ln in lines.items() if lab.startswith("worst equilibrium"))
+    dyn = next(ln for lab, ln in lines.items() if lab.startswith("equilibrium reached"))
+    best = next(ln for lab, ln in lines.items() if lab.startswith("best equilibrium"))
+    np.testing.assert_allclose(worst.get_ydata(), reached + 0.1)
+    np.testing.assert_allclose(dyn.get_ydata(), reached)
+    np.testing.assert_allclose(best.get_ydata(), reached - 0.04)
+    assert "1.2)" in worst.get_label() and "1.01)" in best.get_label()  # the beta = inf values
+    # an old sweep without the all-equilibria columns still draws the dynamics' curve alone
+    fig = plot_inefficiency({"bon": frame[["beta", "price_of_anarchy"]]})
+    assert [ln.get_label() for ln in fig.axes[0].get_lines()][0].startswith("equilibrium reached")
+    assert len(fig.axes[0].get_lines()) == 2  # and the efficient line
 
 
 def test_missing_files_and_bad_suffix(tmp_path):

@@ -239,3 +239,23 @@ def test_interval_summary_must_match_the_table():
         table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(beta=200.0)})
     with pytest.raises(TableInputError, match="auction_winner 'other'"):
         table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(winner="other")})
+
+
+def test_notes_give_the_number_of_equilibria_at_the_tables_beta(tmp_path):
+    doc = games_doc()
+    for k, g in enumerate(doc["games"]):  # counts 1, 2, 1679616 at beta 200, 1000, inf
+        g["equilibria"] = {"count": [1, 2, 1679616][k], "worst_welfare": 0.005, "best_welfare": 0.006,
+                           "price_of_anarchy": 0.0069 / 0.005, "price_of_stability": 0.0069 / 0.006}
+    plain = games_doc()  # written without --all-equilibria: no note for it
+    paths = [write_games(tmp_path, "gsm8k", "bon", doc), write_games(tmp_path, "gsm8k", "majority", plain)]
+    out = tmp_path / "t.csv"
+    build_table2(paths, out, beta=1000.0, out_md=tmp_path / "t.md", out_tex=tmp_path / "t.tex", labels={"gsm8k": "GSM8K"})
+    md = render_table2(out, tmp_path / "again.md", labels={"gsm8k": "GSM8K"})
+    assert md == (tmp_path / "t.md").read_text()  # the notes survive the CSV
+    assert "- GSM8K Best-of-n: 2 pure equilibria at beta = 1000 (price of anarchy over the worst 1.380, " \
+           "price of stability 1.150)." in md
+    assert "Majority vote: " not in md.split("Notes.")[1]
+    assert "| Pure equilibria" not in md  # a note, not a row of the table
+    assert "2 pure equilibria at beta = 1000" in (tmp_path / "t.tex").read_text()
+    build_table2(paths, out, beta="inf", out_md=tmp_path / "inf.md")
+    assert "gsm8k Best-of-n: 1,679,616 pure equilibria at beta = inf" in (tmp_path / "inf.md").read_text()

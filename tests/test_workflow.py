@@ -268,13 +268,18 @@ def test_end_to_end_ci_config(tmp_path):
                 assert g["price_of_anarchy"] is None or g["price_of_anarchy"] >= 1.0 - 1e-9
                 shares = sum(g["equilibrium"]["shares"].values()) + g["equilibrium"]["abstention_share"]
                 assert shares == pytest.approx(1.0, abs=1e-9)
-                assert "equilibria" in g  # 3^2 profiles: all equilibria enumerated
+                eqs = g["equilibria"]  # every pure equilibrium, whatever the game's size
+                assert eqs["count"] >= 1
+                assert eqs["worst_welfare"] <= g["equilibrium"]["welfare"] <= eqs["best_welfare"]
             assert game["auction"]["welfare"] >= game["auction"]["user_value"] - 1e-12
 
             trajectory = _read_csv(results / "games" / d / f"{m}.trajectory.csv")
             assert {r["provider"] for r in trajectory} == set(providers)
             sweep = _read_csv(results / "games" / d / f"{m}.sweep.csv")
             assert len(sweep) == cfg["games"]["sweep"]["num"]
+            for r in sweep:  # the worst-case price of anarchy and the price of stability per beta
+                assert float(r["worst_price_of_anarchy"]) >= float(r["price_of_anarchy"]) - 1e-12
+                assert float(r["price_of_stability"]) <= float(r["price_of_anarchy"]) + 1e-12
 
             for kind in ("values", "dynamics", "curves", "inefficiency"):
                 for ext in ("png", "pdf"):

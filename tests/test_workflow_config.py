@@ -175,16 +175,11 @@ def test_beta_label(beta, label):
     assert ttc.beta_label(beta) == label
 
 
-def test_all_equilibria_only_when_small(cfg):
-    ttc.validate_config(cfg, SCHEMA)
-    cfg["games"]["all_equilibria_max_profiles"] = 0
-    assert not ttc.all_equilibria_enabled(cfg, "bon")
-    k, n = len(cfg["curves"]["thetas"]), len(cfg["providers"])
-    cfg["games"]["all_equilibria_max_profiles"] = k**n
-    assert ttc.all_equilibria_enabled(cfg, "bon")
-    cfg["providers"][0]["methods"] = ["majority"]  # one provider fewer in the best-of-n game
-    cfg["games"]["all_equilibria_max_profiles"] = k ** (n - 1)
-    assert ttc.all_equilibria_enabled(cfg, "bon") and not ttc.all_equilibria_enabled(cfg, "majority")
+def test_the_removed_all_equilibria_guard_is_rejected_by_name(cfg):
+    """Every pure equilibrium is always found now; an old config's size guard is an error, not ignored."""
+    cfg["games"]["all_equilibria_max_profiles"] = 100000
+    with pytest.raises(ttc.ConfigError, match="all_equilibria_max_profiles"):
+        ttc.validate_config(cfg, SCHEMA)
 
 
 def test_provider_methods_shape_the_table(cfg):

@@ -3,7 +3,8 @@
 :func:`solve_game` runs, for one beta: the better-response dynamics from the lowest levels to a pure
 equilibrium (Section 3), the exact social optimum, the price of anarchy (Eq. 9) of the reached
 equilibrium, the Table 2 "Game" statistics, Theorem 2's prediction and Theorem 4's bound, and
-optionally all pure equilibria. :func:`analyse` adds the auction (Section 4) and covers many betas;
+optionally all pure equilibria (their number, the worst and best welfare, the price of anarchy over
+the worst and the price of stability). :func:`analyse` adds the auction (Section 4) and covers many betas;
 its dictionary is what ``ttcgames game`` writes as JSON.
 
 Each beta's dynamics draw their provider orders from a generator seeded with ``seed`` alone, so the
@@ -121,6 +122,7 @@ def solve_game(
             "count": eqs.count,
             "worst_welfare": eqs.worst_welfare if eqs.count else None,
             "best_welfare": eqs.best_welfare if eqs.count else None,
+            # Eq. 9 over the worst equilibrium (price of anarchy proper) and the best (stability)
             "price_of_anarchy": _ratio(opt.welfare, eqs.worst_welfare) if eqs.count else None,
             "price_of_stability": _ratio(opt.welfare, eqs.best_welfare) if eqs.count else None,
         }
@@ -187,15 +189,19 @@ def trajectory_rows(market: Market, traj: Trajectory, optimal_welfare: float) ->
 SWEEP_COLUMNS = (
     "beta", "equilibrium_welfare", "optimal_welfare", "price_of_anarchy", "iterations",
     "user_value", "price", "provider_utility", "theorem4_bound",
+    "equilibria", "worst_equilibrium_welfare", "best_equilibrium_welfare",
+    "worst_price_of_anarchy", "price_of_stability",
 )
 
 
 def beta_sweep(market: Market, betas: Iterable[float], *, seed: int = 0) -> list[dict]:
-    """Equilibrium, optimum and price of anarchy for each beta (the inefficiency-vs-beta figure)."""
+    """Per beta (the inefficiency-vs-beta figure): the equilibrium the dynamics reach, the optimum and
+    the price of anarchy there, and over all pure equilibria their number, the worst and best welfare,
+    the worst-case price of anarchy and the price of stability."""
     rows = []
     for beta in betas:
-        g = solve_game(market, beta, seed=seed)
-        eq = g["equilibrium"]
+        g = solve_game(market, beta, seed=seed, all_equilibria=True)
+        eq, eqs = g["equilibrium"], g["equilibria"]
         rows.append({
             "beta": g["beta"],
             "equilibrium_welfare": eq["welfare"],
@@ -206,5 +212,10 @@ def beta_sweep(market: Market, betas: Iterable[float], *, seed: int = 0) -> list
             "price": eq["price"],
             "provider_utility": eq["provider_utility"],
             "theorem4_bound": g["theorem4_bound"],
+            "equilibria": eqs["count"],
+            "worst_equilibrium_welfare": eqs["worst_welfare"],
+            "best_equilibrium_welfare": eqs["best_welfare"],
+            "worst_price_of_anarchy": eqs["price_of_anarchy"],
+            "price_of_stability": eqs["price_of_stability"],
         })
     return rows

@@ -59,8 +59,6 @@ __all__ = [
     "wildcard_regex",
     "beta_label",
     "betas",
-    "compute_levels",
-    "all_equilibria_enabled",
 ]
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -475,16 +473,3 @@ def beta_label(beta: Any) -> str:
 def betas(config: dict) -> list[str]:
     """The configured betas as command-line labels, in config order."""
     return [beta_label(b) for b in config["games"]["betas"]]
-
-
-def compute_levels(config: dict, method: str) -> int:
-    """K, the number of compute levels of ``method``'s game: the theta grid, or the reasoning bins."""
-    if method == "reasoning":
-        return len(config.get("reasoning", {}).get("quantiles", [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])) - 1
-    return len(config["curves"]["thetas"])
-
-
-def all_equilibria_enabled(config: dict, method: str) -> bool:
-    """Enumerate all pure equilibria only when the K^N profile space of ``method``'s game is small."""
-    k, n = compute_levels(config, method), len(providers_for(config, method))
-    return k**n <= config["games"]["all_equilibria_max_profiles"]

@@ -5,7 +5,8 @@
   provider with the inefficiency max_theta W(theta) / W(theta^t) on a twin axis (upper panel) and
   market shares (Table 1, bounded rationality) as a stacked area (lower panel).
 - ``figure_curves``: accuracy and generated tokens vs theta with bootstrap bands (Appendix D.1).
-- ``figure_inefficiency``: price of anarchy (Eq. 9) of the reached equilibrium vs beta.
+- ``figure_inefficiency``: max W / W (Eq. 9) vs beta at the reached, the worst and the best pure
+  equilibrium (price of anarchy and price of stability).
 - ``figure_uncertainty``: one game's paired bootstrap over questions (``ttcgames.uncertainty``):
   the price of anarchy's distribution, how often each provider ends at each theta, and the beta
   sweep with a band (seaborn).
@@ -453,38 +454,53 @@ def figure_curves(
 # --------------------------------------------------------------------------------------------
 
 
+_SWEEP_CURVES = (
+    # (column, curve, line style): Eq. 9 at the dynamics' equilibrium, the worst and the best one
+    ("worst_price_of_anarchy", "worst equilibrium (price of anarchy)", "--"),
+    ("price_of_anarchy", "equilibrium reached by the dynamics", "-"),
+    ("price_of_stability", "best equilibrium (price of stability)", ":"),
+)
+
+
 def plot_inefficiency(
     sweeps: Mapping[str, pd.DataFrame],
     *,
     title: str | None = None,
 ) -> plt.Figure:
-    """Price of anarchy max W / W(theta^dagger) (Eq. 9) of the reached equilibrium vs beta (log x),
-    one line per sweep (e.g. per method). Rows with beta = inf or no price of anarchy are skipped
-    for the line; beta = inf is noted in the legend when present."""
+    """max W / W(theta) (Eq. 9) vs beta (log x), one colour per sweep (e.g. per method) and three
+    curves each: at the equilibrium the better-response dynamics reach, at the worst pure
+    equilibrium (the price of anarchy proper) and at the best (the price of stability); a sweep
+    without the all-equilibria columns gets the first curve only. Rows with beta = inf or no value
+    are skipped for the lines; the beta = inf values are noted in the legend when present."""
     with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(6.0, 3.6))
-        styles = ["-", "--", "-.", ":"]
+        fig, ax = plt.subplots(figsize=(7.0, 3.8))
         for k, (label, frame) in enumerate(sweeps.items()):
             beta = pd.to_numeric(frame["beta"].astype(str), errors="coerce").to_numpy(dtype=float)
-            poa = pd.to_numeric(frame["price_of_anarchy"], errors="coerce").to_numpy(dtype=float)
-            ok = np.isfinite(beta) & np.isfinite(poa) & (beta > 0)
-            sort = np.argsort(beta[ok])
-            name = METHOD_LABELS.get(label, label)
-            inf_rows = np.isinf(beta) & np.isfinite(poa)
-            if inf_rows.any():
-                name += rf" ($\beta=\infty$: {poa[inf_rows][0]:.3g})"
-            ax.plot(
-                beta[ok][sort],
-                poa[ok][sort],
-                color=plt.get_cmap("tab10")(k % 10),
-                linestyle=styles[k % len(styles)],
-                linewidth=1.6,
-                label=name,
-            )
-        ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":", label="efficient (PoA = 1)")
+            color = plt.get_cmap("tab10")(k % 10)
+            method = METHOD_LABELS.get(label, label)
+            for column, curve, style in _SWEEP_CURVES:
+                if column not in frame.columns:
+                    continue
+                y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+                ok = np.isfinite(beta) & np.isfinite(y) & (beta > 0)
+                sort = np.argsort(beta[ok])
+                name = f"{method}: {curve}" if len(sweeps) > 1 else curve
+                inf_rows = np.isinf(beta) & np.isfinite(y)
+                if inf_rows.any():
+                    name += rf" ($\beta=\infty$: {y[inf_rows][0]:.3g})"
+                # Drawn so that coinciding curves stay visible: the worst as a wide pale band, the
+                # reached equilibrium as a thin line on top, the best as hollow markers.
+                style_kw = {
+                    "-": {"linewidth": 1.3, "zorder": 3},
+                    "--": {"linewidth": 5.0, "alpha": 0.3, "solid_capstyle": "butt", "zorder": 2},
+                    ":": {"linestyle": "none", "marker": "o", "markersize": 4.0, "markerfacecolor": "none",
+                          "markevery": max(1, int(ok.sum()) // 25), "zorder": 4},
+                }[style]
+                ax.plot(beta[ok][sort], y[ok][sort], color=color, label=name, **style_kw)
+        ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=(0, (1, 3)), label="efficient (= 1)")
         ax.set_xscale("log")
         ax.set_xlabel(r"user rationality $\beta$")
-        ax.set_ylabel(r"price of anarchy $\max W / W(\theta^\dagger)$")
+        ax.set_ylabel(r"inefficiency $\max W / W(\theta)$ at an equilibrium")
         if title:
             ax.set_title(title)
         handles, labels = ax.get_legend_handles_labels()

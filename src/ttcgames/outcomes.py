@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .market import Market
-from .payoffs import gather, profile_shares
+from .payoffs import gather, profile_shares, social_welfare
 
 __all__ = ["Outcome", "profile_outcome"]
 
@@ -47,7 +47,9 @@ def profile_outcome(market: Market, profile: np.ndarray, beta: float) -> Outcome
         user_value=float(sp @ value),
         price=float(sp @ price),
         provider_utility=float(sp @ profit),
-        welfare=float(sp @ gather(market.contribution, profile) + market.v0 * s[0]),
+        # the same expression as payoffs.social_welfare, so that this profile's welfare is bit-identical
+        # to the one the equilibrium enumeration reports for it
+        welfare=float(social_welfare(market, profile, beta)),
         shares=sp,
         abstention=float(s[0]),
         mean_user_value=float(value.mean()),

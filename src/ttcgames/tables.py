@@ -9,6 +9,9 @@ Paper, Section 5 ("Results", Table 2) and paper-facts "Dynamics, as the implemen
 - Auction column (Section 4, Eq. 10-13): user value = runner-up's best W, price = payment,
   winner's utility, welfare = winner's best W; its price of anarchy max_i W_i^* / welfare, which
   Eq. 13 says is 1.
+- Notes under the table: how many pure equilibria each game has at the table's beta, and the price
+  of anarchy over the worst of them and the price of stability (Eq. 9 over the best), when the
+  games JSON has them (``ttcgames game --all-equilibria``, which the workflow always passes).
 
 All of these are read from the games JSON written by ``ttcgames game`` (one file per
 (dataset, method)); this module only selects, scales and lays them out.
@@ -42,6 +45,7 @@ __all__ = [
     "render_latex",
     "build_table2",
     "render_table2",
+    "equilibria_notes",
 ]
 
 METHOD_LABELS = {"majority": "Majority vote", "bon": "Best-of-n", "reasoning": "Reasoning effort"}
@@ -80,6 +84,11 @@ _ROW_ORDER = (
     "Auction winner",
     "Auction runner-up",
 )
+
+
+# Rows of the tidy frame that the renderings put in the notes under the table, not in its body.
+EQUILIBRIA, WORST_POA, POS = "Pure equilibria", "Price of anarchy, worst equilibrium", "Price of stability"
+_NOTE_QUANTITIES = (EQUILIBRIA, WORST_POA, POS)
 
 
 class TableInputError(ValueError):
@@ -190,6 +199,15 @@ def table2_frame(
             auction_poa = math.nan
         rows.append((dataset, method, AUCTION, "Price of anarchy", auction_poa, "ratio"))
         rows.append((dataset, method, GAME, "Iterations to equilibrium", float(eq["iterations"]), "iterations"))
+        eqs = entry.get("equilibria")
+        if isinstance(eqs, Mapping) and "count" in eqs:
+            beta_text = "inf" if entry["beta"] == "inf" else f"{float(entry['beta']):g}"
+            rows.append((dataset, method, GAME, EQUILIBRIA, float(_number(eqs["count"], f"{src}: equilibria.count")),
+                         f"equilibria at beta = {beta_text}"))
+            for quantity, key in ((WORST_POA, "price_of_anarchy"), (POS, "price_of_stability")):
+                value = eqs.get(key)
+                rows.append((dataset, method, GAME, quantity,
+                             math.nan if value is None else _number(value, f"{src}: equilibria.{key}"), "ratio"))
         rows.append((dataset, method, AUCTION, "Auction winner", auction["winner"] or "", "provider"))
         rows.append((dataset, method, AUCTION, "Auction runner-up", auction["runner_up"] or "", "provider"))
     if not rows:
@@ -256,8 +274,8 @@ def _format(value: object, unit: str, digits: int) -> str:
     x = float(value)  # type: ignore[arg-type]
     if not math.isfinite(x):
         return "--"
-    if unit == "iterations":
-        return f"{int(round(x))}"
+    if unit == "iterations" or unit.startswith("equilibria"):
+        return f"{int(round(x)):,}"
     if unit == "ratio":
         return f"{x:.3f}"
     return f"{x:.{digits}f}"
@@ -279,7 +297,7 @@ def _cell(row, digits: int) -> str:
 
 def _layout(frame: pd.DataFrame, digits: int) -> tuple[list[tuple[str, str]], list[str], dict]:
     combos = list(dict.fromkeys(zip(frame["dataset"], frame["method"])))
-    present = set(frame["quantity"])
+    present = set(frame["quantity"]) - set(_NOTE_QUANTITIES)
     quantities = [q for q in _ROW_ORDER if q in present] + sorted(present - set(_ROW_ORDER))
     cells = {}
     for row in frame.itertuples(index=False):
@@ -296,6 +314,24 @@ _INTERVAL_NOTE = (
     "optimum and auction rebuilt per replicate); (x%): share of replicates with the same auction winner "
     "or runner-up. The auction's price of anarchy is 1 by construction (Eq. 13)."
 )
+
+
+def equilibria_notes(frame: pd.DataFrame, labels: Mapping[str, str] | None = None) -> list[str]:
+    """One sentence per game with the all-equilibria rows: how many pure equilibria it has at the
+    table's beta, the price of anarchy over the worst and the price of stability."""
+    notes = []
+    for (dataset, method), rows in frame.groupby(["dataset", "method"], sort=False):
+        by = {q: (v, u) for q, v, u in zip(rows["quantity"], rows["value"], rows["unit"])}
+        if EQUILIBRIA not in by:
+            continue
+        count, unit = by[EQUILIBRIA]
+        n = int(round(float(count)))
+        at = unit[len("equilibria "):]
+        text = f"{_combo_label(dataset, method, labels)}: {n:,} pure equilibri{'um' if n == 1 else 'a'} {at}"
+        ratios = [f"{name} {_format(by[q][0], 'ratio', 3)}" for q, name in
+                  ((WORST_POA, "price of anarchy over the worst"), (POS, "price of stability")) if q in by]
+        notes.append(text + (f" ({', '.join(ratios)})" if ratios else "") + ".")
+    return notes
 
 
 def _combo_label(dataset: str, method: str, labels: Mapping[str, str] | None) -> str:
@@ -318,6 +354,10 @@ def render_markdown(frame: pd.DataFrame, *, digits: int = 2, labels: Mapping[str
     for q in quantities:
         row = [q] + [cells.get((q, d, m, mech), "") for d, m in combos for mech in (GAME, AUCTION)]
         lines.append("| " + " | ".join(row) + " |")
+    notes = equilibria_notes(frame, labels)
+    if notes:
+        lines += ["", "Notes. The game column is the equilibrium the dynamics reach; all pure equilibria of each game:"]
+        lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -369,7 +409,11 @@ def render_latex(
     for q in quantities:
         row = [_tex(q)] + [_tex(cells.get((q, d, m, mech), "")) for d, m in combos for mech in (GAME, AUCTION)]
         out.append(" & ".join(row) + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    out += [r"\bottomrule", r"\end{tabular}"]
+    notes = equilibria_notes(frame, labels)
+    if notes:
+        out.append(r"\par\smallskip\footnotesize Pure equilibria of each game: " + _tex(" ".join(notes)))
+    out.append(r"\end{table}")
     return "\n".join(out) + "\n"
 
 

@@ -1,4 +1,4 @@
-# Stage 7: the games. Per dataset and method: equilibria, better-response dynamics, social optimum
+# Stage 7: the games. Per dataset and method: every pure equilibrium, better-response dynamics, social optimum
 # and the auction at each configured beta (JSON + trajectory CSV), and the log-spaced beta sweep.
 
 
@@ -18,7 +18,6 @@ rule game:
         market=market_params,
         betas=ttc.betas(config),
         seed=config["seed"],
-        all_equilibria=lambda wildcards: ttc.all_equilibria_enabled(config, wildcards.method),
     threads: 1
     resources:
         mem_mb=2000,

@@ -19,9 +19,7 @@ for beta in snakemake.params.betas:
     argv += ["--beta", str(beta)]
 for flag in ("alpha", "baseline", "margin", "v0"):
     argv += [f"--{flag}", repr(float(market[flag]))]
-argv += ["--seed", str(snakemake.params.seed)]
-if snakemake.params.all_equilibria:
-    argv.append("--all-equilibria")
+argv += ["--seed", str(snakemake.params.seed), "--all-equilibria"]  # every pure equilibrium, any game size
 argv += ["--json", snakemake.output.json, "--trajectory", snakemake.output.trajectory]
 log.info("ttcgames %s", shlex.join(argv))
 sys.exit(main(argv))
