@@ -44,6 +44,7 @@ LAZY_SITES: dict[tuple[str, str], set[str]] = {
     ("ttcgames.rewards", "transformers"): {"score_rewards[armorm]"},
     ("ttcgames.rewards", "transformers.models.llama.modeling_llama"): {"score_rewards[armorm]"},
     ("ttcgames.datasets", "pyarrow.parquet"): {"prepare_data"},
+    ("ttcgames.figures", "seaborn"): {"figure_uncertainty"},
     ("ttcgames.datasets", "datasets"): {"prepare_data"},
     ("ttcgames.grading", "math_verify"): {"grade"},
     ("ttcgames.grading", "sympy"): {"grade"},
