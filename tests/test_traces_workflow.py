@@ -48,6 +48,7 @@ def _overlay() -> dict:
         "curves": {"thetas": THETAS, "estimator": "exact", "n_boot": 50},
         "reasoning": {"n_boot": 100},
         "games": {"sweep": {"num": 4}},
+        "uncertainty": {"n_boot": 100, "sweep_n_boot": 5, "sweep_num": 5},
     }
 
 
@@ -187,3 +188,13 @@ def test_paper_traces_config_on_real_format_fixtures(wf):
     assert set(winners) <= {f"{name} ({pid})" for pid, name in PAPER["traces"]["models"].items()}
     assert "| mode | ours agrees when it | compared | agree |" in (results / "compare" / "published.md").read_text()
     assert (results / "tables" / "table2.md").exists()
+    # Every game reports all its pure equilibria (worst-case PoA, PoS) at every beta, and its uncertainty.
+    for dataset in ("gsm8k", "aime", "gpqa"):
+        for method in ("majority", "bon", "reasoning"):
+            doc = json.loads((results / "games" / dataset / f"{method}.json").read_text())
+            for entry in doc["games"]:
+                eqs = entry["equilibria"]
+                assert eqs["count"] >= 1 and eqs["price_of_anarchy"] >= eqs["price_of_stability"] >= 1 - 1e-12
+            summary = json.loads((results / "uncertainty" / dataset / f"{method}.summary.json").read_text())
+            assert summary["replicates"] == summary["n_boot"] and summary["quantities"]["welfare"]["lo"] is not None
+    assert "[" in (results / "tables" / "table2.md").read_text()  # intervals
