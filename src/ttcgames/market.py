@@ -13,6 +13,10 @@ Built from measurements (paper-facts, "Market"):
 - c(theta) = p(theta) / (1 + margin),
 - q(theta) = alpha x (baseline + (1 - baseline) x accuracy(theta)), accuracy in [0, 1].
 
+Values closer than the tie tolerance are made exactly equal when the market is built
+(:data:`ttcgames.shares.TIE_RTOL`, :func:`ttcgames.shares.snap_ties`): ``value`` is q - p up to that
+tolerance, and equal values mean tied values everywhere in the engine.
+
 Providers may have different numbers of levels. The per-level arrays are stored padded to the largest
 number of levels ``K``; padding is NaN and ``mask`` marks the real entries.
 """
@@ -26,6 +30,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+
+from .shares import TIE_RTOL, snap_ties
 
 __all__ = [
     "MarketError",
@@ -65,6 +71,7 @@ class Market:
     v0: float = 0.0
     n_levels: np.ndarray = field(init=False)
     mask: np.ndarray = field(init=False)
+    _value: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.providers)
@@ -101,6 +108,12 @@ class Market:
         mask.setflags(write=False)
         object.__setattr__(self, "n_levels", n_levels)
         object.__setattr__(self, "mask", mask)
+        # User values with ties (within TIE_RTOL of the market's scale) made exact, once, here.
+        value = self.quality - self.price
+        scale = max(float(np.abs(self.quality[mask]).max()), float(np.abs(self.price[mask]).max()), abs(self.v0))
+        value[mask] = snap_ties(value[mask], self.v0, TIE_RTOL * scale)
+        value.setflags(write=False)
+        object.__setattr__(self, "_value", value)
         object.__setattr__(
             self, "thetas", tuple(np.asarray(t, dtype=float) for t in self.thetas)
         )
@@ -116,8 +129,8 @@ class Market:
 
     @property
     def value(self) -> np.ndarray:
-        """User value V_i(theta) = q - p (Eq. 3)."""
-        return self.quality - self.price
+        """User value V_i(theta) = q - p (Eq. 3), with near ties made exact (module docstring)."""
+        return self._value
 
     @property
     def profit(self) -> np.ndarray:
