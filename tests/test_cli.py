@@ -141,3 +141,115 @@ def test_all_equilibria_of_a_game_too_large_to_enumerate(tmp_path):
         assert eqs["count"] >= 1
         assert eqs["worst_welfare"] <= game["equilibrium"]["welfare"] <= eqs["best_welfare"]
         assert eqs["price_of_anarchy"] >= game["price_of_anarchy"] >= eqs["price_of_stability"] >= 1 - 1e-12
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bad input: exit code 2, one line naming the input, nothing written (issue 11, item 2)
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_refused(argv, capsys, *, expect):
+    """Run main; it must return 2 with exactly one stderr line containing ``expect``."""
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ttcgames: error: "), err
+    assert expect in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["--beta-logspace", "0", "6", "abc"], "argument --beta-logspace: NUM must be a positive integer, got 'abc'"),
+    (["--beta-logspace", "0", "6", "-1"], "argument --beta-logspace: NUM must be between 1 and 100,000, got '-1'"),
+    (["--beta-logspace", "0", "6", "0"], "argument --beta-logspace: NUM must be between 1 and 100,000, got '0'"),
+    (["--beta-logspace", "0", "6", "2.5"], "NUM must be a positive integer, got '2.5'"),
+    (["--beta-logspace", "-400", "0", "3"], "argument --beta-logspace: START -400 gives beta = 10^-400, which underflows to 0"),
+    (["--beta-logspace", "0", "400", "3"], "argument --beta-logspace: STOP 400 gives beta = 10^400, beyond the largest double"),
+    (["--beta-logspace", "nan", "6", "3"], "argument --beta-logspace: START must be a finite exponent, got 'nan'"),
+    (["--beta-logspace", "0", "x", "3"], "argument --beta-logspace: STOP is not a number: 'x'"),
+    (["--beta", "1", "--seed", "-1"], "argument --seed: must be a non-negative integer, got '-1'"),
+    (["--beta", "1", "--seed", "1.5"], "argument --seed: must be a non-negative integer, got '1.5'"),
+    (["--beta", "nan"], "argument --beta: beta must be positive or inf, got 'nan'"),
+    (["--beta", "0"], "argument --beta: beta must be positive or inf, got '0'"),
+    (["--beta", "1", "--alpha", "0"], "argument --alpha: must be a positive number, got '0'"),
+    (["--beta", "1", "--alpha", "inf"], "argument --alpha: must be a positive number, got 'inf'"),
+    (["--beta", "1", "--baseline", "1"], "argument --baseline: must be a number in [0, 1), got '1'"),
+    (["--beta", "1", "--margin", "-0.1"], "argument --margin: must be a positive number, got '-0.1'"),
+    (["--beta", "1", "--v0", "nan"], "argument --v0: must be a finite number, got 'nan'"),
+    (["--beta", "1", "--beta-logspace", "0", "1", "2"], "not allowed with argument --beta"),
+    ([], "one of the arguments --beta --beta-logspace is required"),
+    # beta x V = 1e308 x 89.8 overflows a double: refused instead of a NaN row (Appendix A's values, alpha 100)
+    (["--alpha", "100", "--beta", "1e308"], "argument --beta: beta = 1e+308 is too large for these values"),
+    (["--alpha", "100", "--beta-logspace", "290", "308", "2"], "argument --beta-logspace: beta = 1e+308 is too large"),
+])
+def test_bad_sweep_arguments_are_refused_in_one_line_and_nothing_is_written(appendix_a, tmp_path, capsys, args, expect):
+    out = tmp_path / "sweep.csv"
+    run_refused(["sweep", str(appendix_a), *args, "--csv", str(out)], capsys, expect=expect)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["appendix_a.csv"]
+
+
+def test_an_existing_output_is_left_untouched_on_error(appendix_a, tmp_path, capsys):
+    out = tmp_path / "sweep.csv"
+    out.write_text("earlier results\n")
+    run_refused(["sweep", str(appendix_a), "--beta-logspace", "0", "6", "0", "--csv", str(out)], capsys, expect="NUM")
+    assert out.read_text() == "earlier results\n"
+
+
+def test_a_huge_but_representable_beta_gives_finite_rows(appendix_a, tmp_path):
+    """beta x max |V| = 1e297 x 89.8 < 1e300: accepted, and the equilibrium is beta = inf's (Eq. 16-17)."""
+    out = tmp_path / "sweep.csv"
+    assert main(["sweep", str(appendix_a), "--alpha", "100", "--baseline", "0", "--beta", "1e297", "--beta", "inf",
+                 "--csv", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert "nan" not in out.read_text()
+    assert rows[0]["equilibrium_welfare"] == rows[1]["equilibrium_welfare"]
+    assert rows[0]["optimal_welfare"] == rows[1]["optimal_welfare"]
+
+
+@pytest.mark.parametrize("name, content, expect", [
+    ("latin1.csv", "provider,theta,accuracy,tokens,price_per_million\nPé,1,0.5,1,1\n".encode("latin-1"),
+     "latin1.csv, line 2: not UTF-8 text (byte 0xe9)"),
+    ("dup.csv", b"provider,theta,accuracy,tokens,price_per_million,accuracy\nP,1,0.5,1,1,0.9\n",
+     "dup.csv, line 1: column 'accuracy' appears twice in the header (fields 3 and 6)"),
+    ("short.csv", b"provider,theta,accuracy,tokens,price_per_million\nP,1,0.5,1\n",
+     "short.csv, line 2: fewer fields than the header has"),
+    ("huge.csv", b"provider,theta,accuracy,tokens,price_per_million\nP,1,0.5,1e300,1e300\n",
+     "huge.csv, line 2: the price tokens x price_per_million / 1e6 = 1e+300 x 1e+300 / 1e6 is beyond"),
+    ("empty.csv", b"", "empty.csv: empty file"),
+    ("missing.csv", None, "missing.csv: cannot open market file"),
+])
+def test_bad_market_files_are_refused_with_file_and_line(tmp_path, capsys, name, content, expect):
+    market = tmp_path / name
+    if content is not None:
+        market.write_bytes(content)
+    out = tmp_path / "out" / "g.json"
+    run_refused(["game", str(market), "--beta", "1", "--json", str(out)], capsys, expect=expect)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_utf8_byte_order_mark_is_accepted(appendix_a, tmp_path):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + APPENDIX_A.encode())
+    outs = []
+    for market in (appendix_a, bom):
+        out = tmp_path / f"{market.stem}.json"
+        assert main(["game", str(market), "--alpha", "2", "--baseline", "0", "--beta", "inf", "--json", str(out)]) == 0
+        doc = json.loads(out.read_text())
+        outs.append((doc["providers"], doc["games"]))
+    assert outs[0] == outs[1]
+    assert outs[1][0] == ["P1", "P2"]
+
+
+@pytest.mark.parametrize("outputs, expect", [
+    (lambda d: ["--json", str(d / "g.json"), "--trajectory", str(d)], "argument --trajectory: '{d}' is a directory"),
+    (lambda d: ["--json", str(d), "--trajectory", str(d / "t.csv")], "argument --json: '{d}' is a directory"),
+    (lambda d: ["--json", str(d / "g.json"), "--trajectory", str(d / "g.json")], "is also given to --json"),
+    (lambda d: ["--json", str(d / "appendix_a.csv")], "is also the market file"),
+    (lambda d: ["--json", str(d / "appendix_a.csv" / "g.json")], "appendix_a.csv' is not a directory"),
+])
+def test_bad_outputs_are_refused_before_anything_is_written(appendix_a, tmp_path, capsys, outputs, expect):
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    run_refused(["game", str(appendix_a), "--beta", "1", *outputs(tmp_path)], capsys,
+                expect=expect.format(d=tmp_path))
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before

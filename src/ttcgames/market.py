@@ -23,7 +23,9 @@ number of levels ``K``; padding is NaN and ``mask`` marks the real entries.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +232,9 @@ def market_from_rows(
             raise MarketError(f"{where}: tokens {tokens} is negative")
         if ppm < 0:
             raise MarketError(f"{where}: price_per_million {ppm} is negative")
+        if not math.isfinite(tokens * ppm / 1e6):
+            raise MarketError(f"{where}: the price tokens x price_per_million / 1e6 = {tokens:g} x {ppm:g} / 1e6 "
+                              "is beyond the largest number")
         key = (provider, theta)
         if key in seen:
             raise MarketError(
@@ -272,17 +277,37 @@ def read_market_csv(
     margin: float = 0.25,
     v0: float = 0.0,
 ) -> Market:
-    """Read a market CSV (header row, columns as in :func:`market_from_rows`)."""
+    """Read a market CSV (header row, columns as in :func:`market_from_rows`).
+
+    The file must be UTF-8 (a byte-order mark is accepted and dropped); a column named twice in the
+    header, a row with more or fewer fields than the header and malformed CSV are refused with the
+    file and line."""
     path = Path(path)
     try:
-        fh = path.open(newline="", encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise MarketError(f"{path}: cannot open market file ({exc.strerror})") from None
-    with fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
+        raise MarketError(f"{path}: cannot open market file ({exc.strerror or exc})") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MarketError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the market as UTF-8"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        fieldnames = reader.fieldnames
+        if fieldnames is None:
             raise MarketError(f"{path}: empty file, expected a header with {list(REQUIRED_COLUMNS)}")
-        header = [h.strip() for h in reader.fieldnames]
+        header = [h.strip() for h in fieldnames]
+        first: dict[str, int] = {}
+        for col, name in enumerate(header, start=1):
+            if name and name in first:
+                raise MarketError(f"{path}, line 1: column {name!r} appears twice in the header "
+                                  f"(fields {first[name]} and {col})")
+            first.setdefault(name, col)
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise MarketError(f"{path}: missing column(s) {missing}; found {header}")
@@ -291,8 +316,12 @@ def read_market_csv(
         for row in reader:
             if None in row:
                 raise MarketError(f"{path}, line {reader.line_num}: more fields than the header has")
+            if any(v is None for v in row.values()):
+                raise MarketError(f"{path}, line {reader.line_num}: fewer fields than the header has")
             rows.append(row)
             lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise MarketError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
     return market_from_rows(
         rows, alpha=alpha, baseline=baseline, margin=margin, v0=v0, source=str(path), lines=lines
     )

@@ -70,7 +70,7 @@ def check_beta_scale(beta: float, values: np.ndarray, v0: float = 0.0) -> None:
     largest = max(float(np.abs(vals).max()) if vals.size else 0.0, abs(float(v0)))
     if beta * largest > MAX_LOG_WEIGHT:
         raise ValueError(
-            f"beta = {beta:g} is too large for these values: beta x |V| reaches {beta * largest:.3g}, beyond the "
+            f"beta = {beta:g} is too large for these values: beta x |V| = {beta:g} x {largest:.3g} is beyond the "
             f"{MAX_LOG_WEIGHT:g} that the log-space computations allow; use beta = inf"
         )
 
