@@ -74,6 +74,7 @@ class Market:
     n_levels: np.ndarray = field(init=False)
     mask: np.ndarray = field(init=False)
     _value: np.ndarray = field(init=False, repr=False)
+    max_abs_value: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.providers)
@@ -116,6 +117,8 @@ class Market:
         value[mask] = snap_ties(value[mask], self.v0, TIE_RTOL * scale)
         value.setflags(write=False)
         object.__setattr__(self, "_value", value)
+        # the largest |V| (V0 included): finite betas must keep beta x this below shares.MAX_LOG_WEIGHT
+        object.__setattr__(self, "max_abs_value", max(float(np.abs(value[mask]).max()), abs(self.v0)))
         object.__setattr__(
             self, "thetas", tuple(np.asarray(t, dtype=float) for t in self.thetas)
         )

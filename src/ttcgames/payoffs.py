@@ -70,8 +70,8 @@ def deviation_utilities(market: Market, profile: np.ndarray, i: int, beta: float
         tied = np.count_nonzero(v_others == m)
         share = np.where(vi > m, 1.0, np.where(vi == m, 1.0 / (tied + 1), 0.0))
         return share * profit
-    if beta * max(float(np.abs(v_others).max()), float(np.abs(vi).max())) > MAX_LOG_WEIGHT:
-        check_beta_scale(beta, np.append(vi, v_others))
+    if beta * market.max_abs_value > MAX_LOG_WEIGHT:
+        check_beta_scale(beta, market.value[market.mask], market.v0)
     z_others = beta * v_others
     zmax = z_others.max()
     log_z_minus = zmax + np.log(np.exp(z_others - zmax).sum())
