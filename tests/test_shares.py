@@ -53,3 +53,35 @@ def test_batch_of_profiles():
 def test_bad_beta(beta):
     with pytest.raises(ValueError, match="beta must be positive"):
         market_shares(np.array([0.1]), beta)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=8).map(np.array),
+       st.floats(min_value=1e-300, max_value=1.7e308), st.floats(-1e3, 1e3))
+def test_property_shares_stay_finite_for_every_finite_beta(values, beta, v0):
+    """beta x V may overflow a double (1e308 x 100): the shares are computed as beta (V - V_max)."""
+    s = market_shares(values, beta, v0)
+    assert np.isfinite(s).all()
+    assert s.min() >= 0
+    assert s.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_overflowing_beta_gives_the_perfect_rationality_shares():
+    v = np.array([100.0, 99.0, 100.0])
+    np.testing.assert_array_equal(market_shares(v, 1e308), market_shares(v, np.inf))
+
+
+def test_the_engine_refuses_a_beta_whose_weights_overflow():
+    from ttcgames.equilibria import enumerate_equilibria
+    from ttcgames.market import market_from_rows
+    from ttcgames.optimum import social_optimum
+    from ttcgames.payoffs import deviation_utilities
+
+    rows = [{"provider": "a", "theta": 1, "accuracy": 0.5, "tokens": 10, "price_per_million": 1.0},
+            {"provider": "b", "theta": 1, "accuracy": 0.9, "tokens": 20, "price_per_million": 1.0}]
+    m = market_from_rows(rows, alpha=100.0)
+    for call in (lambda: social_optimum(m, 1e308), lambda: enumerate_equilibria(m, 1e308),
+                 lambda: deviation_utilities(m, np.array([0, 0]), 0, 1e308)):
+        with pytest.raises(ValueError, match=r"beta = 1e\+308 is too large for these values.*use beta = inf"):
+            call()
+    assert social_optimum(m, 1e298).welfare > 0  # |beta V| below 1e300 is fine

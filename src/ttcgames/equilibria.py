@@ -9,7 +9,9 @@ test that stops the better-response dynamics (:mod:`ttcgames.dynamics`), i.e. Eq
 floating-point noise. Utilities are evaluated as :mod:`ttcgames.payoffs` does: U_i(l) = pi_l * s_i(l)
 with the log-space share s_i(l) = exp(beta V_l - logaddexp(beta V_l, L_i)), so a share below the
 smallest double is exactly 0 and all-zero utilities are ties; at beta = inf the shares are 1, 1/(c+1)
-or 0 (Table 1 with the tie rule of :mod:`ttcgames.shares`). :func:`brute_force_equilibria` applies
+or 0 (Table 1 with the tie rule of :mod:`ttcgames.shares`; values within its ``TIE_RTOL`` were made
+equal when the market was built, so ties are exact comparisons of ``market.value`` here, in the
+brute force and in the enumeration alike). :func:`brute_force_equilibria` applies
 this test (``_equilibrium_mask``) to every profile; it is the oracle of the tests.
 
 Exact enumeration at finite beta (:func:`enumerate_equilibria`)
@@ -80,7 +82,7 @@ import numpy as np
 from .dynamics import REL_TOL
 from .market import Market
 from .payoffs import deviation_utilities, gather, social_welfare
-from .shares import is_perfect
+from .shares import check_beta_scale, is_perfect
 
 __all__ = [
     "is_nash_equilibrium",
@@ -250,7 +252,7 @@ def brute_force_equilibria(
 ) -> Equilibria:
     """Every pure Nash equilibrium, by testing all prod_i K_i profiles in vectorised chunks (the
     oracle of :func:`enumerate_equilibria`). Games with more than ``max_profiles`` profiles are refused."""
-    _check_beta(beta)
+    _check_beta(market, beta)
     total = market.n_profiles
     if total > max_profiles:
         raise ValueError(
@@ -267,9 +269,9 @@ def brute_force_equilibria(
     return Equilibria.from_profiles(profiles, welfare, market.n_providers)
 
 
-def _check_beta(beta: float) -> None:
-    if not beta > 0:
-        raise ValueError(f"beta must be positive (or inf), got {beta}")
+def _check_beta(market: Market, beta: float) -> None:
+    """Refuse beta <= 0, NaN, and finite betas so large that beta V overflows (see ``MAX_LOG_WEIGHT``)."""
+    check_beta_scale(beta, market.value[market.mask], market.v0)
 
 
 def enumerate_equilibria(
@@ -285,7 +287,7 @@ def enumerate_equilibria(
     The price of anarchy over the worst equilibrium is optimum / ``worst_welfare``; the price of
     stability is optimum / ``best_welfare`` (Eq. 9 with the min and the max over equilibria).
     """
-    _check_beta(beta)
+    _check_beta(market, beta)
     if is_perfect(beta):
         eq = _enumerate_inf(market, rel_tol)
     else:

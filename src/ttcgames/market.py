@@ -13,19 +13,27 @@ Built from measurements (paper-facts, "Market"):
 - c(theta) = p(theta) / (1 + margin),
 - q(theta) = alpha x (baseline + (1 - baseline) x accuracy(theta)), accuracy in [0, 1].
 
+Values closer than the tie tolerance are made exactly equal when the market is built
+(:data:`ttcgames.shares.TIE_RTOL`, :func:`ttcgames.shares.snap_ties`): ``value`` is q - p up to that
+tolerance, and equal values mean tied values everywhere in the engine.
+
 Providers may have different numbers of levels. The per-level arrays are stored padded to the largest
 number of levels ``K``; padding is NaN and ``mask`` marks the real entries.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+
+from .shares import TIE_RTOL, snap_ties
 
 __all__ = [
     "MarketError",
@@ -65,6 +73,8 @@ class Market:
     v0: float = 0.0
     n_levels: np.ndarray = field(init=False)
     mask: np.ndarray = field(init=False)
+    _value: np.ndarray = field(init=False, repr=False)
+    max_abs_value: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.providers)
@@ -101,6 +111,14 @@ class Market:
         mask.setflags(write=False)
         object.__setattr__(self, "n_levels", n_levels)
         object.__setattr__(self, "mask", mask)
+        # User values with ties (within TIE_RTOL of the market's scale) made exact, once, here.
+        value = self.quality - self.price
+        scale = max(float(np.abs(self.quality[mask]).max()), float(np.abs(self.price[mask]).max()), abs(self.v0))
+        value[mask] = snap_ties(value[mask], self.v0, TIE_RTOL * scale)
+        value.setflags(write=False)
+        object.__setattr__(self, "_value", value)
+        # the largest |V| (V0 included): finite betas must keep beta x this below shares.MAX_LOG_WEIGHT
+        object.__setattr__(self, "max_abs_value", max(float(np.abs(value[mask]).max()), abs(self.v0)))
         object.__setattr__(
             self, "thetas", tuple(np.asarray(t, dtype=float) for t in self.thetas)
         )
@@ -116,8 +134,8 @@ class Market:
 
     @property
     def value(self) -> np.ndarray:
-        """User value V_i(theta) = q - p (Eq. 3)."""
-        return self.quality - self.price
+        """User value V_i(theta) = q - p (Eq. 3), with near ties made exact (module docstring)."""
+        return self._value
 
     @property
     def profit(self) -> np.ndarray:
@@ -217,6 +235,9 @@ def market_from_rows(
             raise MarketError(f"{where}: tokens {tokens} is negative")
         if ppm < 0:
             raise MarketError(f"{where}: price_per_million {ppm} is negative")
+        if not math.isfinite(tokens * ppm / 1e6):
+            raise MarketError(f"{where}: the price tokens x price_per_million / 1e6 = {tokens:g} x {ppm:g} / 1e6 "
+                              "is beyond the largest number")
         key = (provider, theta)
         if key in seen:
             raise MarketError(
@@ -259,17 +280,37 @@ def read_market_csv(
     margin: float = 0.25,
     v0: float = 0.0,
 ) -> Market:
-    """Read a market CSV (header row, columns as in :func:`market_from_rows`)."""
+    """Read a market CSV (header row, columns as in :func:`market_from_rows`).
+
+    The file must be UTF-8 (a byte-order mark is accepted and dropped); a column named twice in the
+    header, a row with more or fewer fields than the header and malformed CSV are refused with the
+    file and line."""
     path = Path(path)
     try:
-        fh = path.open(newline="", encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise MarketError(f"{path}: cannot open market file ({exc.strerror})") from None
-    with fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
+        raise MarketError(f"{path}: cannot open market file ({exc.strerror or exc})") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MarketError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the market as UTF-8"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        fieldnames = reader.fieldnames
+        if fieldnames is None:
             raise MarketError(f"{path}: empty file, expected a header with {list(REQUIRED_COLUMNS)}")
-        header = [h.strip() for h in reader.fieldnames]
+        header = [h.strip() for h in fieldnames]
+        first: dict[str, int] = {}
+        for col, name in enumerate(header, start=1):
+            if name and name in first:
+                raise MarketError(f"{path}, line 1: column {name!r} appears twice in the header "
+                                  f"(fields {first[name]} and {col})")
+            first.setdefault(name, col)
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise MarketError(f"{path}: missing column(s) {missing}; found {header}")
@@ -278,8 +319,12 @@ def read_market_csv(
         for row in reader:
             if None in row:
                 raise MarketError(f"{path}, line {reader.line_num}: more fields than the header has")
+            if any(v is None for v in row.values()):
+                raise MarketError(f"{path}, line {reader.line_num}: fewer fields than the header has")
             rows.append(row)
             lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise MarketError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
     return market_from_rows(
         rows, alpha=alpha, baseline=baseline, margin=margin, v0=v0, source=str(path), lines=lines
     )

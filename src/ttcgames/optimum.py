@@ -21,7 +21,10 @@ the largest of the providers' lowest values, so that everybody else can go below
 welfare is the best mean of W over a tie set at v: the providers with a level worth exactly v may
 join (each with its best W among such levels), providers whose lowest value is v must join, and
 abstention joins iff V0 = v. The best mean takes the forced members and then optional ones in
-decreasing W while they raise the mean. The optimum is the best over all candidate v.
+decreasing W while they raise the mean. The optimum is the best over all candidate v. "Exactly v"
+is float equality on the market's values, which are tie-snapped when the market is built (values
+within ``TIE_RTOL`` of each other are one number, see :mod:`ttcgames.shares`), so the grouping agrees
+with the shares' tie rule and with the brute force.
 
 :func:`brute_force_optimum` enumerates all profiles: it is the test oracle and the reference
 implementation's method.
@@ -35,7 +38,7 @@ import numpy as np
 
 from .market import Market
 from .payoffs import social_welfare
-from .shares import is_perfect
+from .shares import check_beta_scale, is_perfect
 
 __all__ = ["Optimum", "social_optimum", "brute_force_optimum"]
 
@@ -105,7 +108,8 @@ def _perfect(market: Market) -> Optimum:
     lowest = np.array([market.value[i, : market.n_levels[i]].min() for i in range(n)])
     lowest_level = np.array([int(np.argmin(market.value[i, : market.n_levels[i]])) for i in range(n)])
     floor = max(float(lowest.max()), market.v0)
-    # Elements (value, provider, level) that can be on top: value >= floor. Group them by exact value.
+    # Elements (value, provider, level) that can be on top: value >= floor. Group them by value (ties are
+    # exact: the market snapped values within TIE_RTOL to one number).
     ii, kk = np.nonzero(market.mask & (np.nan_to_num(market.value, nan=-np.inf) >= floor))
     vv = market.value[ii, kk]
     order = np.lexsort((kk, ii, vv))
@@ -162,8 +166,7 @@ def _perfect(market: Market) -> Optimum:
 
 def social_optimum(market: Market, beta: float) -> Optimum:
     """max over profiles of W (Eq. 5), exactly, without enumerating the profiles; see module doc."""
-    if not (beta > 0):
-        raise ValueError(f"beta must be positive (or inf), got {beta}")
+    check_beta_scale(beta, market.value[market.mask], market.v0)
     return _perfect(market) if is_perfect(beta) else _dinkelbach(market, beta)
 
 
@@ -171,6 +174,7 @@ def brute_force_optimum(market: Market, beta: float, *, max_profiles: int = 20_0
     """max over all prod_i K_i profiles of W, by enumeration (test oracle; exponential in N)."""
     from .equilibria import iter_profiles
 
+    check_beta_scale(beta, market.value[market.mask], market.v0)
     if market.n_profiles > max_profiles:
         raise ValueError(f"{market.n_profiles:,} profiles is too many to enumerate")
     best_w, best_p = -np.inf, None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .market import Market
-from .shares import is_perfect, market_shares
+from .shares import MAX_LOG_WEIGHT, check_beta_scale, is_perfect, market_shares
 
 __all__ = [
     "gather",
@@ -31,8 +31,10 @@ def gather(table: np.ndarray, profiles: np.ndarray) -> np.ndarray:
 
 
 def profile_shares(market: Market, profiles: np.ndarray, beta: float) -> np.ndarray:
-    """Shares (s_0, s_1..s_N) at the profile(s): abstention first, then providers (Table 1)."""
-    return market_shares(gather(market.value, profiles), beta, market.v0)
+    """Shares (s_0, s_1..s_N) at the profile(s): abstention first, then providers (Table 1).
+
+    The market's values are already tie-snapped (:mod:`ttcgames.shares`), so ties are exact here."""
+    return market_shares(gather(market.value, profiles), beta, market.v0, tie_tol=0.0)
 
 
 def utilities(market: Market, profiles: np.ndarray, beta: float) -> np.ndarray:
@@ -53,7 +55,9 @@ def deviation_utilities(market: Market, profile: np.ndarray, i: int, beta: float
 
     Finite beta: s_i(k) = e^{beta V_i(k)} / (Z_{-i} + e^{beta V_i(k)}) with Z_{-i} the others' and
     abstention's softmax mass, evaluated in log space. beta = inf: provider i takes the whole market
-    above the best other option m, shares it equally with the c options tied at m, and gets 0 below.
+    above the best other option m, shares it equally with the c options tied at m, and gets 0 below
+    (values are tie-snapped when the market is built, so "tied" is exact equality here). A finite beta
+    with |beta V| above ``MAX_LOG_WEIGHT`` is refused (ValueError).
     """
     k = int(market.n_levels[i])
     vi = market.value[i, :k]
@@ -66,6 +70,8 @@ def deviation_utilities(market: Market, profile: np.ndarray, i: int, beta: float
         tied = np.count_nonzero(v_others == m)
         share = np.where(vi > m, 1.0, np.where(vi == m, 1.0 / (tied + 1), 0.0))
         return share * profit
+    if beta * market.max_abs_value > MAX_LOG_WEIGHT:
+        check_beta_scale(beta, market.value[market.mask], market.v0)
     z_others = beta * v_others
     zmax = z_others.max()
     log_z_minus = zmax + np.log(np.exp(z_others - zmax).sum())
