@@ -4,8 +4,12 @@
 import sys
 from pathlib import Path
 
+# The checkout's root, from this file's own place (workflow/rules/common.smk), so that the top-level
+# Snakefile and workflow/Snakefile (which includes it) resolve the same paths; workflow.basedir is
+# the folder of whichever Snakefile was run.
+ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1]
 # The package is imported from this checkout (also when it is not pip-installed).
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+sys.path.insert(0, str(ROOT / "src"))
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from ttcgames import config as ttc  # noqa: E402
@@ -15,7 +19,7 @@ from ttcgames.rewards import ARMORM_REPO  # noqa: E402
 
 # ---------------------------------------------------------------- config (validated at parse time)
 
-SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+SCHEMAS = ROOT / "workflow" / "schemas"
 CONFIG_SOURCE = "config from " + ", ".join(str(f) for f in workflow.configfiles)
 try:
     ttc.validate_config(config, SCHEMAS / "config.schema.yaml", source=CONFIG_SOURCE)
