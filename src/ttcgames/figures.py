@@ -674,8 +674,7 @@ def plot_overview(
         grid.refline(y=1.0, color="0.4", linewidth=0.8, linestyle=(0, (1, 3)))
         grid.set_axis_labels(r"user rationality $\beta$", r"$\max W / W$ at equilibrium")
         grid.set_titles(row_template="{row_name}", col_template="{col_name}")
-        if grid.legend is not None:
-            grid.legend.set_title(None)
+        sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(present), title=None, frameon=False)
         if title:
             grid.figure.suptitle(title, y=1.02)
     return grid.figure
