@@ -49,7 +49,8 @@ def test_every_flag_has_help_without_rest_markup(which):
             seen += 1
             name = "/".join(action.option_strings) or action.dest
             assert action.help and action.help.strip() and action.help != argparse.SUPPRESS, f"{p.prog} {name}: no help"
-            assert len(action.help.split()) >= 2 or action.option_strings == ["-h", "--help"], f"{p.prog} {name}: help {action.help!r}"
+            words = len(action.help.split())
+            assert words >= 2 or action.option_strings == ["-h", "--help"], f"{p.prog} {name}: help {action.help!r}"
         text = p.format_help()
         assert not REST_MARKUP.search(text), f"{p.prog} --help shows reST markup:\n{text}"
     assert seen >= (20 if which == "ttcgames" else 12)

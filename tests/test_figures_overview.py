@@ -113,8 +113,9 @@ def test_seaborn_lines_keep_provider_colours_and_names():
     rows = []
     for name, acc in (("p-a", 0.5), ("p-b", 0.6), ("p-c", 0.7)):
         for theta in (1, 2, 4):
-            rows.append(dict(provider=name, theta=theta, accuracy=acc, accuracy_lo=acc - 0.1, accuracy_hi=acc + 0.1,
-                             tokens=10.0 * theta, tokens_lo=9.0 * theta, tokens_hi=11.0 * theta))
+            rows.append({"provider": name, "theta": theta, "accuracy": acc, "accuracy_lo": acc - 0.1,
+                         "accuracy_hi": acc + 0.1, "tokens": 10.0 * theta, "tokens_lo": 9.0 * theta,
+                         "tokens_hi": 11.0 * theta})
     curves = plot_curves(pd.DataFrame(rows), order=order)
     expected = provider_colors(order, order)
     for fig, names in ((values, ["p-c", "p-a"]), (curves, order)):

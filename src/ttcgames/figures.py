@@ -105,7 +105,7 @@ def _lines(ax: plt.Axes, names: Sequence[str], draw) -> list:
     new = ax.lines[before:]
     if len(new) != len(names):
         raise RuntimeError(f"expected {len(names)} lines from seaborn, got {len(new)}")
-    for line, name in zip(new, names):
+    for line, name in zip(new, names, strict=True):
         line.set_label(name)
     return new
 
@@ -350,7 +350,7 @@ def plot_dynamics(
                 common = False
 
     n = len(providers)
-    offsets = dict(zip(providers, (np.arange(n) - (n - 1) / 2) * (0.3 / max(n - 1, 1))))
+    offsets = dict(zip(providers, (np.arange(n) - (n - 1) / 2) * (0.3 / max(n - 1, 1)), strict=True))
     steps = level.reset_index().melt(id_vars="t", var_name="provider", value_name="level")
     steps["shown"] = steps["level"] + steps["provider"].map(offsets)
     with _theme():
@@ -560,7 +560,7 @@ def plot_inefficiency(
     are skipped for the lines; the beta = inf values are noted in the legend when present."""
     tidy = sweep_frame(sweeps)
     labels = list(sweeps)
-    palette = dict(zip(labels, sns.color_palette("tab10", max(len(labels), 1))))
+    palette = dict(zip(labels, sns.color_palette("tab10", len(labels)), strict=True))
     with _theme():
         fig, ax = plt.subplots(figsize=(7.0, 3.8))
         for column, name, curve in _SWEEP_CURVES:
