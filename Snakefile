@@ -98,3 +98,4 @@ localrules:
     figure_uncertainty,
     figure_curves,
     figure_inefficiency,
+    figure_overview,

@@ -124,7 +124,7 @@ def test_gsm8k_bad_rows_name_file_and_row(tmp_path):
         prepare_dataset({"id": "g", "kind": "gsm8k", "local_path": str(path)}, 0)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "q", "answer": "#### 1"}\n{oops\n')
-    with pytest.raises(ArtifactError, match=r"bad\.jsonl:2: not valid JSON"):
+    with pytest.raises(ArtifactError, match=r"bad\.jsonl:2: invalid JSON"):
         prepare_dataset({"id": "g", "kind": "gsm8k", "local_path": str(bad)}, 0)
     with pytest.raises(FileNotFoundError, match="missing.jsonl: local dataset file not found"):
         prepare_dataset({"id": "g", "kind": "gsm8k", "local_path": str(tmp_path / "missing.jsonl")}, 0)

@@ -291,7 +291,7 @@ def test_too_few_samples_names_question(tmp_path):
 def test_bad_json_line_is_named(tmp_path):
     path = tmp_path / "g.jsonl"
     path.write_text('{"qid": "a", "sample": 0, "num_tokens": 3}\n{oops\n')
-    with pytest.raises(CurveInputError, match=r"g.jsonl, line 2: invalid JSON"):
+    with pytest.raises(CurveInputError, match=r"g.jsonl:2: invalid JSON"):
         read_generations(path)
 
 

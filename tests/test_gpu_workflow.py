@@ -189,8 +189,8 @@ def test_seconds_long_jobs_and_downloads_run_locally(plan, paper_workflow):
     # only the jobs of minutes to hours become sbatch jobs
     assert submitted == {"generate_vllm", "score_rewards", "grade", "curve", "reasoning_curve", "game", "sweep", "uncertainty"}
     seconds_long = ("market", "table2", "table2_render", "figure_values", "figure_dynamics", "figure_curves",
-                    "figure_inefficiency", "figure_uncertainty")
-    assert sum(counts[r] for r in seconds_long) == 57 and set(seconds_long) <= local
+                    "figure_inefficiency", "figure_uncertainty", "figure_overview")
+    assert sum(counts[r] for r in seconds_long) == 58 and set(seconds_long) <= local
     # the login node fetches what the compute nodes need: 12 models, ArmoRM, 3 datasets
     assert (counts["download_model"], counts["download_reward_model"], counts["prepare_data"]) == (12, 1, 3)
     assert {"download_model", "download_reward_model", "prepare_data", "download_only"} <= local

@@ -93,6 +93,7 @@ def expected_jobs(config: dict, *, all_target: str = "all") -> Counter:
         figure_inefficiency=d * m,
         uncertainty=d * m,
         figure_uncertainty=d * m,
+        figure_overview=1,
         table2=1,
         table2_render=2,
     )

@@ -19,6 +19,7 @@ from typing import NoReturn, Sequence
 
 import numpy as np
 
+from . import __version__
 from .analysis import SWEEP_COLUMNS, TRAJECTORY_COLUMNS, analyse, beta_sweep
 from .jsonl import atomic_write_text
 from .market import Market, MarketError, read_market_csv
@@ -141,6 +142,7 @@ def _add_market_args(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ttcgames", description="Test-time compute games: equilibria, optimum, auction.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("game", help="solve the game at one or more betas and run the auction")
     _add_market_args(g)
@@ -151,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sweep", help="equilibrium welfare, optimum, price of anarchy (reached and worst equilibrium) and of stability over many betas")
     _add_market_args(s)
     grp = s.add_mutually_exclusive_group(required=True)
-    grp.add_argument("--beta", type=_beta, action="append", help="repeatable")
+    grp.add_argument("--beta", type=_beta, action="append", help="user rationality; repeatable; 'inf' allowed")
     grp.add_argument("--beta-logspace", nargs=3, metavar=("START", "STOP", "NUM"),
                      help=f"numpy.logspace(START, STOP, NUM), e.g. 0 6 100 (NUM at most {MAX_SWEEP_BETAS:,})")
     s.add_argument("--csv", required=True, help="output CSV")

@@ -45,7 +45,6 @@ Curves report the question mean and a 95% percentile bootstrap interval over que
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -57,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import bootstrap_replicates, percentile_interval
-from .jsonl import atomic_write_text
+from .jsonl import atomic_write_text, iter_jsonl
 
 __all__ = [
     "METHODS",
@@ -139,33 +138,21 @@ def read_generations(path: str | os.PathLike) -> pd.DataFrame:
     ``reasoning_tokens`` (NaN when null or absent)."""
     path = Path(path)
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise CurveInputError(f"{where}: invalid JSON ({err.msg})") from None
-            if not isinstance(obj, dict):
-                raise CurveInputError(f"{where}: expected a JSON object")
-            for key in ("qid", "sample", "num_tokens"):
-                if key not in obj:
-                    raise CurveInputError(f"{where}: missing field {key!r}")
-            tokens = _int_value(obj["num_tokens"], where=where, column="num_tokens")
-            if tokens < 0:
-                raise CurveInputError(f"{where}: column 'num_tokens' is negative ({tokens})")
-            rt = obj.get("reasoning_tokens")
-            rows.append(
-                (
-                    str(obj["qid"]),
-                    _int_value(obj["sample"], where=where, column="sample"),
-                    tokens,
-                    np.nan if rt is None else float(_int_value(rt, where=where, column="reasoning_tokens")),
-                    lineno,
-                )
+    for lineno, obj in iter_jsonl(path, ("qid", "sample", "num_tokens"), error=CurveInputError):
+        where = f"{path}, line {lineno}"
+        tokens = _int_value(obj["num_tokens"], where=where, column="num_tokens")
+        if tokens < 0:
+            raise CurveInputError(f"{where}: column 'num_tokens' is negative ({tokens})")
+        rt = obj.get("reasoning_tokens")
+        rows.append(
+            (
+                str(obj["qid"]),
+                _int_value(obj["sample"], where=where, column="sample"),
+                tokens,
+                np.nan if rt is None else float(_int_value(rt, where=where, column="reasoning_tokens")),
+                lineno,
             )
+        )
     if not rows:
         raise CurveInputError(f"{path}: no generation records")
     frame = pd.DataFrame(rows, columns=["qid", "sample", "num_tokens", "reasoning_tokens", "line"])

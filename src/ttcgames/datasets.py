@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ttcgames.jsonl import ArtifactError, read_jsonl, write_jsonl
+from ttcgames.jsonl import ArtifactError, iter_jsonl, read_jsonl, write_jsonl
 
 __all__ = [
     "LOADERS",
@@ -213,19 +213,7 @@ def _read_local_rows(path: Path) -> list[dict[str, Any]]:
         raise FileNotFoundError(f"{path}: local dataset file not found")
     suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
     if suffix in (".jsonl", ".ndjson"):
-        rows = []
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ArtifactError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise ArtifactError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-                rows.append(row)
-        return rows
+        return [row for _, row in iter_jsonl(path)]
     if suffix == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):

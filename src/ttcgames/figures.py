@@ -9,7 +9,14 @@
   equilibrium (price of anarchy and price of stability).
 - ``figure_uncertainty``: one game's paired bootstrap over questions (``ttcgames.uncertainty``):
   the price of anarchy's distribution, how often each provider ends at each theta, and the beta
-  sweep with a band (seaborn).
+  sweep with a band.
+- ``figure_overview``: every game of a run in one grid (rows datasets, columns methods): max W / W
+  vs beta at the reached, the worst and the best equilibrium.
+
+seaborn draws from tidy frames (``lineplot``, ``scatterplot``, ``histplot``, ``heatmap``, ``relplot``
+facets) under one theme (``_theme``: seaborn's whitegrid style and paper context); matplotlib is
+used only where seaborn has no equivalent: bands between precomputed bounds (``fill_between``), the
+stacked step area of market shares, twin axes and tick placement.
 
 Every top-level function takes plain paths and writes each output path in the format its suffix
 names (PNG at 150 dpi, PDF), atomically. Provider colours come from ``provider_colors``: a
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -31,6 +39,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from .tables import METHOD_LABELS  # noqa: E402
@@ -50,22 +59,19 @@ __all__ = [
     "figure_inefficiency",
     "plot_uncertainty",
     "figure_uncertainty",
+    "sweep_frame",
+    "overview_frame",
+    "plot_overview",
+    "figure_overview",
 ]
 
 DPI = 150
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
-_STYLE = {
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "legend.fontsize": 8,
-    "legend.frameon": False,
-    "pdf.fonttype": 42,
-}
+# seaborn's whitegrid style without the top and right spines, its paper context at these sizes.
+_AXES_STYLE = {"axes.spines.top": False, "axes.spines.right": False, "grid.color": ".9"}
+_CONTEXT = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "legend.title_fontsize": 8,
+            "xtick.labelsize": 8, "ytick.labelsize": 8}
+_RC = {"legend.frameon": False, "pdf.fonttype": 42}
 TRAJECTORY_REQUIRED = ("beta", "t", "provider", "theta", "level", "share", "inefficiency")
 SWEEP_REQUIRED = ("beta", "price_of_anarchy")
 CURVE_REQUIRED = ("provider", "theta", "accuracy", "accuracy_lo", "accuracy_hi", "tokens", "tokens_lo", "tokens_hi")
@@ -80,23 +86,43 @@ class FigureInputError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _theme():
+    """The figures' look: seaborn's whitegrid style and paper context (fonts for a 7-inch figure)."""
+    with ExitStack() as stack:
+        stack.enter_context(sns.axes_style("whitegrid", _AXES_STYLE))
+        stack.enter_context(sns.plotting_context("paper", rc=_CONTEXT))
+        stack.enter_context(plt.rc_context(_RC))
+        yield
+
+
+def _lines(ax: plt.Axes, names: Sequence[str], draw) -> list:
+    """Call ``draw()`` (one seaborn ``lineplot`` with ``hue`` and ``legend=False``, which adds one
+    line per hue level in hue order) and label the new lines with ``names``, so that each series can
+    be found by its name (legends, tests)."""
+    before = len(ax.lines)
+    draw()
+    new = ax.lines[before:]
+    if len(new) != len(names):
+        raise RuntimeError(f"expected {len(names)} lines from seaborn, got {len(new)}")
+    for line, name in zip(new, names, strict=True):
+        line.set_label(name)
+    return new
+
+
 def provider_colors(providers: Sequence[str], order: Sequence[str] | None = None) -> dict[str, tuple]:
     """Colour per provider, fixed by its index in ``order`` (default: ``sorted(providers)``).
 
     Pass the config's full provider list as ``order`` to keep colours identical across figures
-    that show different subsets. tab10 up to 10 providers, tab20 up to 20, then evenly spaced hues.
+    that show different subsets. seaborn palettes: tab10 up to 10 providers, tab20 up to 20, then
+    husl (evenly spaced hues).
     """
     order = list(order) if order is not None else sorted(set(providers))
     unknown = [p for p in providers if p not in order]
     order += sorted(set(unknown))
     n = len(order)
-    if n <= 10:
-        palette = [plt.get_cmap("tab10")(i) for i in range(n)]
-    elif n <= 20:
-        palette = [plt.get_cmap("tab20")(i) for i in range(n)]
-    else:
-        palette = [plt.get_cmap("hsv")(i / n) for i in range(n)]
-    return {p: palette[order.index(p)] for p in providers}
+    palette = sns.color_palette("tab10" if n <= 10 else "tab20" if n <= 20 else "husl", n)
+    return {p: tuple(palette[order.index(p)]) for p in providers}
 
 
 def _marker(provider: str, order: Sequence[str]) -> str:
@@ -191,23 +217,37 @@ def plot_values(
     order = list(order) if order is not None else sorted(providers)
     colors = provider_colors(providers, order)
     value = np.asarray(market.value, dtype=float)
-    with plt.rc_context(_STYLE):
+    tidy = pd.DataFrame(
+        [
+            (name, float(theta), value[i, k] * scale)
+            for i, name in enumerate(providers)
+            for k, theta in enumerate(np.asarray(market.thetas[i], dtype=float))
+            if np.isfinite(value[i, k])
+        ],
+        columns=["provider", "theta", "value"],
+    )
+    drawn = [p for p in providers if p in set(tidy["provider"])]
+    with _theme():
         fig, ax = plt.subplots(figsize=(6.4, 3.8))
-        all_thetas = []
-        for i, name in enumerate(providers):
-            th = np.asarray(market.thetas[i], dtype=float)
-            v = value[i, : th.size] * scale
-            all_thetas.append(th)
-            ax.plot(th, v, color=colors[name], marker=_marker(name, order), markersize=4, linewidth=1.5, label=name)
-            best = int(np.nanargmax(v))
-            ax.scatter([th[best]], [v[best]], s=70, facecolors="none", edgecolors=colors[name], linewidths=1.2, zorder=3)
+        _lines(ax, drawn, lambda: sns.lineplot(
+            tidy, x="theta", y="value", hue="provider", hue_order=drawn, palette=colors, style="provider",
+            style_order=drawn, markers={p: _marker(p, order) for p in drawn}, dashes=False, markersize=5,
+            linewidth=1.5, errorbar=None, estimator=None, legend=False, ax=ax,
+        ))
+        # Each provider's best level (V_i^*, Eq. 8), ringed in its colour.
+        best = tidy.loc[tidy.groupby("provider", sort=False)["value"].idxmax()]
+        sns.scatterplot(best, x="theta", y="value", hue="provider", hue_order=drawn, palette=colors, s=90,
+                        linewidth=1.2, legend=False, ax=ax, zorder=3)
+        rings = ax.collections[-1]
+        rings.set_edgecolors(rings.get_facecolors())
+        rings.set_facecolors("none")
         v0 = float(getattr(market, "v0", 0.0)) * scale
-        finite = value[np.isfinite(value)] * scale
+        finite = tidy["value"].to_numpy()
         span = float(finite.max() - finite.min()) if finite.size else 0.0
         # Show the abstention value only when it is near the data; otherwise it squashes the curves.
         if finite.size and finite.min() - 0.5 * span - 1e-12 <= v0 <= finite.max() + 0.5 * span + 1e-12:
             ax.axhline(v0, color="0.4", linewidth=0.8, linestyle=":", label=r"abstention $V_0$")
-        _theta_axis(ax, np.concatenate(all_thetas))
+        _theta_axis(ax, tidy["theta"].to_numpy())
         ax.set_xlabel(theta_label(method))
         unit = _unit_label(scale)
         ax.set_ylabel(rf"user value $V_i(\theta) = q_i - p_i$ ({unit})")
@@ -309,14 +349,18 @@ def plot_dynamics(
             if level_theta.setdefault(lv, th) != th:
                 common = False
 
-    with plt.rc_context(_STYLE):
+    n = len(providers)
+    offsets = dict(zip(providers, (np.arange(n) - (n - 1) / 2) * (0.3 / max(n - 1, 1)), strict=True))
+    steps = level.reset_index().melt(id_vars="t", var_name="provider", value_name="level")
+    steps["shown"] = steps["level"] + steps["provider"].map(offsets)
+    with _theme():
         fig, (ax_top, ax_bot) = plt.subplots(
             2, 1, figsize=(7.0, 5.6), sharex=True, gridspec_kw={"height_ratios": [1.25, 1.0]}
         )
-        n = len(providers)
-        offsets = (np.arange(n) - (n - 1) / 2) * (0.3 / max(n - 1, 1))
-        for j, name in enumerate(providers):
-            ax_top.step(ts, level[name].to_numpy() + offsets[j], where="post", color=colors[name], linewidth=1.6, label=name)
+        _lines(ax_top, providers, lambda: sns.lineplot(
+            steps, x="t", y="shown", hue="provider", hue_order=providers, palette=colors, drawstyle="steps-post",
+            linewidth=1.6, errorbar=None, estimator=None, legend=False, ax=ax_top,
+        ))
         levels_seen = sorted(level_theta)
         ax_top.set_yticks(levels_seen)
         if common:
@@ -326,7 +370,10 @@ def plot_dynamics(
             ax_top.set_ylabel(r"compute level index of $\theta_i^t$")
         ax_top.set_ylim(min(levels_seen) - 0.4, max(levels_seen) + 0.4)
         twin = ax_top.twinx()
-        twin.plot(ts, ineff.to_numpy(), color="black", linestyle="--", linewidth=1.4, drawstyle="steps-post", label=r"inefficiency $\max W / W(\theta^t)$")
+        _lines(twin, [r"inefficiency $\max W / W(\theta^t)$"], lambda: sns.lineplot(
+            x=ts, y=ineff.to_numpy(), color="black", linestyle="--", linewidth=1.4, drawstyle="steps-post",
+            errorbar=None, estimator=None, legend=False, ax=twin,
+        ))
         twin.set_ylabel(r"inefficiency $\max_\theta W(\theta) / W(\theta^t)$")
         twin.spines["right"].set_visible(True)
         twin.grid(False)
@@ -348,6 +395,7 @@ def plot_dynamics(
         )
         ax_bot.set_ylim(0, 1)
         ax_bot.set_xlim(ts.min(), ts.max() if ts.max() > ts.min() else ts.min() + 1)
+        ax_top.set_xlabel("")
         ax_bot.set_ylabel(r"market share $s_i$")
         ax_bot.set_xlabel("better-response step $t$")
         ax_bot.xaxis.set_major_locator(MaxNLocator(integer=True))  # t counts provider turns
@@ -396,23 +444,30 @@ def plot_curves(
     order: Sequence[str] | None = None,
 ) -> plt.Figure:
     """Accuracy (%) and mean generated tokens per query vs theta, one line per provider, with the
-    bootstrap bands ``*_lo``/``*_hi`` shaded (Appendix D.1)."""
+    bootstrap bands ``*_lo``/``*_hi`` shaded (Appendix D.1). The legend is the figure's."""
     missing = [c for c in CURVE_REQUIRED if c not in curves.columns]
     if missing:
         raise FigureInputError(f"curves: missing column(s) {missing}")
     providers = list(pd.unique(curves["provider"]))
     order = list(order) if order is not None else sorted(providers)
     colors = provider_colors(providers, order)
-    with plt.rc_context(_STYLE):
+    tidy = curves.sort_values(["provider", "theta"]).copy()
+    tidy["theta"] = tidy["theta"].astype(float)
+    for column in ("accuracy", "accuracy_lo", "accuracy_hi"):
+        tidy[f"{column}_pct"] = 100 * tidy[column]
+    markers = {p: _marker(p, order) for p in providers}
+    with _theme():
         fig, (ax_acc, ax_tok) = plt.subplots(1, 2, figsize=(9.0, 3.6))
-        for name in providers:
-            c = curves[curves["provider"] == name].sort_values("theta")
-            th = c["theta"].to_numpy(dtype=float)
-            kw = dict(color=colors[name], marker=_marker(name, order), markersize=3.5, linewidth=1.4)
-            ax_acc.plot(th, 100 * c["accuracy"], label=name, **kw)
-            ax_acc.fill_between(th, 100 * c["accuracy_lo"], 100 * c["accuracy_hi"], color=colors[name], alpha=0.12, linewidth=0)
-            ax_tok.plot(th, c["tokens"], **kw)
-            ax_tok.fill_between(th, c["tokens_lo"], c["tokens_hi"], color=colors[name], alpha=0.12, linewidth=0)
+        for ax, y in ((ax_acc, "accuracy_pct"), (ax_tok, "tokens")):
+            _lines(ax, providers, lambda ax=ax, y=y: sns.lineplot(
+                tidy, x="theta", y=y, hue="provider", hue_order=providers, palette=colors, style="provider",
+                style_order=providers, markers=markers, dashes=False, markersize=4.5, linewidth=1.4,
+                errorbar=None, estimator=None, legend=False, ax=ax,
+            ))
+            # The bands are the curves' own bootstrap bounds (precomputed, so not seaborn's errorbar).
+            for name, c in tidy.groupby("provider", sort=False):
+                lo, hi = ("accuracy_lo_pct", "accuracy_hi_pct") if ax is ax_acc else ("tokens_lo", "tokens_hi")
+                ax.fill_between(c["theta"], c[lo], c[hi], color=colors[name], alpha=0.15, linewidth=0)
         methods = set(curves["method"]) if "method" in curves.columns else set()
         xlabel = theta_label(next(iter(methods)) if len(methods) == 1 else None)
         for ax in (ax_acc, ax_tok):
@@ -455,11 +510,42 @@ def figure_curves(
 
 
 _SWEEP_CURVES = (
-    # (column, curve, line style): Eq. 9 at the dynamics' equilibrium, the worst and the best one
-    ("worst_price_of_anarchy", "worst equilibrium (price of anarchy)", "--"),
-    ("price_of_anarchy", "equilibrium reached by the dynamics", "-"),
-    ("price_of_stability", "best equilibrium (price of stability)", ":"),
+    # (column, curve, short name): Eq. 9 at the worst pure equilibrium, the dynamics' one, the best one
+    ("worst_price_of_anarchy", "worst equilibrium (price of anarchy)", "worst"),
+    ("price_of_anarchy", "equilibrium reached by the dynamics", "reached"),
+    ("price_of_stability", "best equilibrium (price of stability)", "best"),
 )
+# Drawn so that coinciding curves stay visible: the worst as a wide pale band, the reached
+# equilibrium as a thin line on top, the best as hollow markers.
+_SWEEP_STYLE = {
+    "worst": {"linewidth": 5.0, "alpha": 0.3, "solid_capstyle": "butt", "zorder": 2},
+    "reached": {"linewidth": 1.3, "zorder": 3},
+    "best": {"linestyle": "none", "marker": "o", "markersize": 4.0, "zorder": 4},
+}
+
+
+def sweep_frame(sweeps: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Tidy rows (``sweep``, ``curve``, ``beta``, ``inefficiency``) of the sweeps' curves at finite
+    positive beta: ``curve`` is ``worst``, ``reached`` or ``best`` (a sweep without the
+    all-equilibria columns has ``reached`` only)."""
+    parts = []
+    for label, frame in sweeps.items():
+        beta = pd.to_numeric(frame["beta"].astype(str), errors="coerce")
+        for column, _, curve in _SWEEP_CURVES:
+            if column not in frame.columns:
+                continue
+            y = pd.to_numeric(frame[column], errors="coerce")
+            ok = np.isfinite(beta) & np.isfinite(y) & (beta > 0)
+            parts.append(pd.DataFrame({"sweep": label, "curve": curve, "beta": beta[ok], "inefficiency": y[ok]}))
+    tidy = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["sweep", "curve", "beta", "inefficiency"])
+    return tidy.sort_values(["sweep", "curve", "beta"], kind="stable").reset_index(drop=True)
+
+
+def _inf_value(frame: pd.DataFrame, column: str) -> float | None:
+    beta = pd.to_numeric(frame["beta"].astype(str), errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    hit = np.isinf(beta) & np.isfinite(y)
+    return float(y[hit][0]) if hit.any() else None
 
 
 def plot_inefficiency(
@@ -472,39 +558,41 @@ def plot_inefficiency(
     equilibrium (the price of anarchy proper) and at the best (the price of stability); a sweep
     without the all-equilibria columns gets the first curve only. Rows with beta = inf or no value
     are skipped for the lines; the beta = inf values are noted in the legend when present."""
-    with plt.rc_context(_STYLE):
+    tidy = sweep_frame(sweeps)
+    labels = list(sweeps)
+    palette = dict(zip(labels, sns.color_palette("tab10", len(labels)), strict=True))
+    with _theme():
         fig, ax = plt.subplots(figsize=(7.0, 3.8))
-        for k, (label, frame) in enumerate(sweeps.items()):
-            beta = pd.to_numeric(frame["beta"].astype(str), errors="coerce").to_numpy(dtype=float)
-            color = plt.get_cmap("tab10")(k % 10)
-            method = METHOD_LABELS.get(label, label)
-            for column, curve, style in _SWEEP_CURVES:
-                if column not in frame.columns:
-                    continue
-                y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-                ok = np.isfinite(beta) & np.isfinite(y) & (beta > 0)
-                sort = np.argsort(beta[ok])
-                name = f"{method}: {curve}" if len(sweeps) > 1 else curve
-                inf_rows = np.isinf(beta) & np.isfinite(y)
-                if inf_rows.any():
-                    name += rf" ($\beta=\infty$: {y[inf_rows][0]:.3g})"
-                # Drawn so that coinciding curves stay visible: the worst as a wide pale band, the
-                # reached equilibrium as a thin line on top, the best as hollow markers.
-                style_kw = {
-                    "-": {"linewidth": 1.3, "zorder": 3},
-                    "--": {"linewidth": 5.0, "alpha": 0.3, "solid_capstyle": "butt", "zorder": 2},
-                    ":": {"linestyle": "none", "marker": "o", "markersize": 4.0, "markerfacecolor": "none",
-                          "markevery": max(1, int(ok.sum()) // 25), "zorder": 4},
-                }[style]
-                ax.plot(beta[ok][sort], y[ok][sort], color=color, label=name, **style_kw)
+        for column, name, curve in _SWEEP_CURVES:
+            part = tidy[tidy["curve"] == curve]
+            drawn = [lab for lab in labels if lab in set(part["sweep"])]
+            if not drawn:
+                continue
+            names = []
+            for lab in drawn:
+                method = METHOD_LABELS.get(lab, lab)
+                text = f"{method}: {name}" if len(sweeps) > 1 else name
+                inf = _inf_value(sweeps[lab], column)
+                names.append(text + (rf" ($\beta=\infty$: {inf:.3g})" if inf is not None else ""))
+            style = dict(_SWEEP_STYLE[curve])
+            if curve == "best":
+                style["markevery"] = max(1, int(part.groupby("sweep").size().max()) // 25)
+            lines = _lines(ax, names, lambda part=part, drawn=drawn, style=style: sns.lineplot(
+                part, x="beta", y="inefficiency", hue="sweep", hue_order=drawn, palette=palette,
+                errorbar=None, estimator=None, legend=False, ax=ax, **style,
+            ))
+            if curve == "best":  # hollow markers in the line's colour (seaborn edges markers in white)
+                for line in lines:
+                    line.set_markeredgecolor(line.get_color())
+                    line.set_markerfacecolor("none")
         ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=(0, (1, 3)), label="efficient (= 1)")
         ax.set_xscale("log")
         ax.set_xlabel(r"user rationality $\beta$")
         ax.set_ylabel(r"inefficiency $\max W / W(\theta)$ at an equilibrium")
         if title:
             ax.set_title(title)
-        handles, labels = ax.get_legend_handles_labels()
-        _legend_right(fig, handles, labels)
+        handles, labels_ = ax.get_legend_handles_labels()
+        _legend_right(fig, handles, labels_)
         fig.tight_layout()
     return fig
 
@@ -532,6 +620,77 @@ def figure_inefficiency(
         raise FigureInputError("no sweep files given")
     sweeps = {label: _read_csv(path, SWEEP_REQUIRED) for label, path in items}
     return save_figure(plot_inefficiency(sweeps, title=title), outputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Overview: every game of a run in one grid
+# --------------------------------------------------------------------------------------------
+
+_OVERVIEW_CURVES = {  # short name -> legend label, colour, line width, dashes
+    "worst": ("worst equilibrium (price of anarchy)", "#f4a582", 4.0, ""),
+    "reached": ("equilibrium reached by the dynamics", "black", 1.3, ""),
+    "best": ("best equilibrium (price of stability)", "#2166ac", 1.3, (2, 2)),
+}
+
+
+def overview_frame(sweeps: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    """Tidy rows (``dataset``, ``method``, ``equilibrium``, ``beta``, ``inefficiency``) of every
+    game's sweep, keyed by (dataset, method); ``equilibrium`` is the curve's legend label."""
+    parts = []
+    for (dataset, method), frame in sweeps.items():
+        tidy = sweep_frame({method: frame})
+        tidy.insert(0, "dataset", dataset)
+        tidy["method"] = METHOD_LABELS.get(method, method)
+        tidy["equilibrium"] = tidy["curve"].map(lambda c: _OVERVIEW_CURVES[c][0])
+        parts.append(tidy.drop(columns=["sweep", "curve"]))
+    if not parts:
+        raise FigureInputError("no sweeps given")
+    return pd.concat(parts, ignore_index=True)[["dataset", "method", "equilibrium", "beta", "inefficiency"]]
+
+
+def plot_overview(
+    sweeps: Mapping[tuple[str, str], pd.DataFrame],
+    *,
+    title: str | None = None,
+) -> plt.Figure:
+    """All games of a run in one grid (seaborn ``relplot``: rows datasets, columns methods, in the
+    mapping's order): max W / W (Eq. 9) vs beta (log x) at the reached, the worst and the best pure
+    equilibrium, with the efficient level 1 dotted. Each panel has its own y range."""
+    tidy = overview_frame(sweeps)
+    datasets = list(dict.fromkeys(d for d, _ in sweeps))
+    methods = list(dict.fromkeys(METHOD_LABELS.get(m, m) for _, m in sweeps))
+    present = [v[0] for k, v in _OVERVIEW_CURVES.items() if v[0] in set(tidy["equilibrium"])]
+    spec = {v[0]: v for v in _OVERVIEW_CURVES.values()}
+    with _theme():
+        grid = sns.relplot(
+            tidy, kind="line", x="beta", y="inefficiency", row="dataset", col="method",
+            row_order=datasets, col_order=methods, hue="equilibrium", hue_order=present,
+            palette={k: spec[k][1] for k in present}, size="equilibrium", size_order=present,
+            sizes={k: spec[k][2] for k in present}, style="equilibrium", style_order=present,
+            dashes={k: spec[k][3] for k in present}, errorbar=None, estimator=None,
+            height=2.4, aspect=1.35, facet_kws={"sharey": False, "margin_titles": True},
+        )
+        grid.set(xscale="log")
+        grid.refline(y=1.0, color="0.4", linewidth=0.8, linestyle=(0, (1, 3)))
+        grid.set_axis_labels(r"user rationality $\beta$", r"$\max W / W$ at equilibrium")
+        grid.set_titles(row_template="{row_name}", col_template="{col_name}")
+        sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(present), title=None, frameon=False)
+        if title:
+            grid.figure.suptitle(title, y=1.02)
+    return grid.figure
+
+
+def figure_overview(
+    sweep_paths: Mapping[tuple[str, str], str | os.PathLike],
+    outputs: Sequence[str | os.PathLike],
+    *,
+    title: str | None = None,
+) -> list[Path]:
+    """Workflow stage: the overview grid from every game's sweep CSV, keyed by (dataset, method)."""
+    if not sweep_paths:
+        raise FigureInputError("no sweep files given")
+    sweeps = {key: _read_csv(path, SWEEP_REQUIRED) for key, path in sweep_paths.items()}
+    return save_figure(plot_overview(sweeps, title=title), outputs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,14 +727,12 @@ def plot_uncertainty(
     (Eq. 9) over replicates with the point estimate and the percentile interval; (b) how often each
     provider ends at each theta in the reached equilibrium (heat map; the point estimate's profile
     outlined); (c) the beta sweep of the price of anarchy with its percentile band."""
-    import seaborn as sns
-
     ok = replicates[replicates["ok"].astype(bool)]
     poa = pd.to_numeric(ok["price_of_anarchy"], errors="coerce").dropna()
     q = summary["quantities"]["price_of_anarchy"]
     level = summary.get("level", 0.95)
     providers = summary.get("providers") or []
-    with plt.rc_context(_STYLE):
+    with _theme():
         panels = 3 if sweep is not None else 2
         fig, axes = plt.subplots(1, panels, figsize=(5.0 * panels, 3.8), gridspec_kw={"width_ratios": [1, 1.2, 1.2][:panels]})
         ax = axes[0]

@@ -382,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ttcgames.gpu [--cuda-major N] [--need-fraction F]``: the driver check on this machine."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m ttcgames.gpu", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ttcgames.gpu", description="Check the GPU driver and free memory on this machine.")
     parser.add_argument("--cuda-major", type=int, default=None, help="CUDA major version of the runtime (default: torch's, else 13)")
     parser.add_argument("--need-fraction", type=float, default=0.0, help="fraction of each GPU's memory that must be free (vLLM: 0.9)")
     args = parser.parse_args(argv)

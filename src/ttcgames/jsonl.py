@@ -9,10 +9,11 @@ naming the file, line and key when the input is malformed.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ __all__ = [
     "atomic_write_text",
     "dumps_jsonl",
     "write_jsonl",
+    "iter_jsonl",
     "read_jsonl",
+    "file_sha256",
     "write_csv",
     "read_csv",
     "write_json",
@@ -64,27 +67,48 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def read_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Read a JSONL file; every non-blank line must be an object holding the ``required`` keys."""
+def iter_jsonl(
+    path: str | os.PathLike,
+    required: Sequence[str] = (),
+    *,
+    error: type[Exception] = ArtifactError,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, object)`` for every non-blank line of a JSONL file, the one JSONL reader
+    of the package. Every line must be a JSON object holding the ``required`` keys; otherwise
+    ``error`` (a stage's own error class; ``ArtifactError`` by default) is raised with the message
+    ``<path>:<line>: ...``."""
     path = Path(path)
-    if not path.exists():
-        raise ArtifactError(f"{path}: file not found")
-    out: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
+    if not path.is_file():
+        raise error(f"{path}: file not found")
+    with open(path, "rb") as fh:  # bytes, so that an encoding error is pinned to its line
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise error(f"{path}:{lineno}: not valid UTF-8 ({exc.reason})") from None
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ArtifactError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from exc
+                raise error(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
             if not isinstance(obj, dict):
-                raise ArtifactError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
             missing = [k for k in required if k not in obj]
             if missing:
-                raise ArtifactError(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
-            out.append(obj)
-    return out
+                raise error(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
+            yield lineno, obj
+
+
+def read_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Read a JSONL file; every non-blank line must be an object holding the ``required`` keys."""
+    return [obj for _, obj in iter_jsonl(path, required)]
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read in blocks (``hashlib.file_digest``)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def write_csv(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fieldnames: Sequence[str]) -> Path:

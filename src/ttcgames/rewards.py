@@ -17,7 +17,6 @@ generations file are discarded (``ttcgames.shards``).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -29,6 +28,7 @@ from ttcgames.jsonl import (
     ArtifactError,
     atomic_write_text,
     dumps_jsonl,
+    file_sha256,
     read_jsonl,
     write_csv,
 )
@@ -332,8 +332,8 @@ def score_file(
         shards = question_shards(records, shard_size)
         manifest = {
             "scorer": _scorer_spec(scorer),
-            "generations_sha256": hashlib.sha256(Path(gen_path).read_bytes()).hexdigest(),
-            "data_sha256": hashlib.sha256(Path(data_path).read_bytes()).hexdigest() if data_path is not None else None,
+            "generations_sha256": file_sha256(gen_path),
+            "data_sha256": file_sha256(data_path) if data_path is not None else None,
             "shard_size": shard_size,
         }
         sync_manifest(shard_dir, manifest)

@@ -149,3 +149,27 @@ rule figure_inefficiency:
         mem_mb=1000,
     script:
         "../scripts/figure_inefficiency.py"
+
+
+rule figure_overview:
+    input:
+        sweeps=[game_path(d, m, "sweep.csv") for d, m in GAMES],
+    output:
+        png=report(
+            overview_path("png"),
+            caption="../report/overview.rst",
+            category="Overview",
+            labels={"figure": "every game: inefficiency vs beta"},
+        ),
+        pdf=overview_path("pdf"),
+    log:
+        log_path("figure_overview", "overview"),
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        games=GAMES,
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/figure_overview.py"

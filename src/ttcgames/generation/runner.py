@@ -16,7 +16,6 @@ The model is loaded only when a shard is still missing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -35,7 +34,7 @@ from ttcgames.generation.base import (
     resolve_engine_name,
 )
 from ttcgames.generation.models import prepare_model
-from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, read_jsonl
+from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, file_sha256, read_jsonl
 from ttcgames.progress import ShardLog
 from ttcgames.prompts import build_messages, get_prompt_style
 from ttcgames.shards import MANIFEST, SHARD_RE, TMP_RE, sync_manifest  # noqa: F401 (re-exported names)
@@ -69,10 +68,6 @@ def _check_provider(provider: dict[str, Any]) -> None:
     if not isinstance(provider["temperature"], (int, float)) or provider["temperature"] < 0:
         raise ValueError(f"provider {provider['id']!r}: 'temperature' must be >= 0, got {provider['temperature']!r}")
     get_prompt_style(provider["prompt"])
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _reasoning_tokens(engine: Engine, sample: Sample) -> int:
@@ -155,7 +150,7 @@ def run_generation(
         "shard_size": shard_size,
         "max_batch_rows": max_batch_rows,
         "threads": threads,
-        "dataset_sha256": _file_sha256(dataset_path),
+        "dataset_sha256": file_sha256(dataset_path),
         "n_questions": len(questions),
     }
     if model_spec.get("engine") == "auto":
