@@ -24,9 +24,21 @@ class Theorem2:
     """Theorem 2's characterisation of every pure equilibrium at beta = inf.
 
     ``dominant`` is the provider with the highest best value V*_1 (Eq. 8); ``level`` its equilibrium
-    level max{theta : V_1(theta) > V*_2}; ``rival_threshold`` the value that at least one rival must
-    exceed (-inf when the set in Theorem 2 (ii) is empty). The abstention value V0 competes like a
-    rival: the threshold is max(V*_2, V0). ``dominant`` is None when no provider can beat it.
+    level max{theta : V_1(theta) > T}; ``rival_threshold`` the value that at least one rival must
+    exceed (-inf when the set in Theorem 2 (ii) is empty). ``dominant`` is None when no provider
+    beats T.
+
+    The paper states the theorem for V0 below every offer. Here the abstention value V0 competes
+    like a rival that always offers V0 (Section 2: users abstain when no provider offers more), so
+    both parts use T = max(V*_2, V0) where the paper has V*_2 (the proof in Appendix B.2 carries
+    over with the abstention as provider 2):
+
+    (i)  theta_1 = max{theta_1 : V_1(theta_1) > T};
+    (ii) some rival i != 1 offers V_i(theta_i) > max{V_1(theta_1) : V0 <= V_1(theta_1) < T and
+         p_1(theta_1) - c_1(theta_1) > p_1(theta_1^dagger) - c_1(theta_1^dagger)}.
+
+    A more profitable deviation of provider 1 that offers less than V0 is already beaten by the
+    abstention, so no rival needs to beat it; with V0 >= V*_2 the set in (ii) is empty.
     """
 
     v_star: np.ndarray
@@ -52,7 +64,7 @@ def theorem2(market: Market) -> Theorem2:
     cands = [
         float(value[first, j])
         for j in range(k)
-        if value[first, j] < second and profit[j] > profit[level]
+        if market.v0 <= value[first, j] < threshold and profit[j] > profit[level]
     ]
     return Theorem2(v_star, first, level, threshold, max(cands) if cands else -np.inf)
 
