@@ -239,3 +239,31 @@ def test_interval_summary_must_match_the_table():
         table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(beta=200.0)})
     with pytest.raises(TableInputError, match="auction_winner 'other'"):
         table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(winner="other")})
+
+
+@pytest.mark.parametrize(
+    "scale,unit,tex",
+    [
+        (1000, "$ x 1e-3", r"\$ $\times 10^{-3}$"),
+        (1e6, "$ x 1e-6", r"\$ $\times 10^{-6}$"),
+        (0.001, "$ x 1e3", r"\$ $\times 10^{3}$"),
+        (0.1, "$ x 1e1", r"\$ $\times 10^{1}$"),
+        (1, "$", r"\$"),
+        (250, "$ / 250", r"\$ / 250"),
+    ],
+)
+def test_money_unit_for_every_scale(scale, unit, tex):
+    """A value of 0.0055 $ scaled by 0.001 is 5.5e-6 in units of 1000 $ (issue: scale < 1 read 1e--3)."""
+    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, scale=scale)
+    assert set(frame.loc[frame["quantity"] == "Price", "unit"]) == {unit}
+    assert f"money in {unit}." in render_markdown(frame)
+    assert tex in render_latex(frame)
+
+
+def test_caption_says_the_auction_price_of_anarchy_is_one_by_construction():
+    """Eq. 13: the row is no finding; the caption says so with or without intervals."""
+    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000)
+    assert "price of anarchy is 1 by construction (Eq. 13" in render_markdown(frame)
+    assert "price of anarchy is 1 by construction (Eq. 13" in render_latex(frame)
+    without = frame[~((frame["mechanism"] == "Auction") & (frame["quantity"] == "Price of anarchy"))]
+    assert "by construction" not in render_markdown(without)
