@@ -16,7 +16,8 @@ leading ``$`` and a trailing period. A number directly followed by ``/number`` i
 ``\\tfrac``) is read as 3/4: each is one exact value, never its first or last part. Values are
 compared exactly: the canonical form is the integer, the terminating decimal ("2.5") or the
 reduced fraction ("1/3"), so "12", "12.0" and "12." all equal gold "12" and "5/2" equals "2.5".
-Markdown bold (``**15**``) is not a multiplication.
+Markdown bold (``**15**``) is not a multiplication. A number longer than 300 characters, or a
+power with more than 1000 digits, is no answer (``None`` from that strategy).
 
 Every extractor runs in time linear in the text (no regex with nested or adjacent overlapping
 quantifiers; the operand test and ``\\boxed`` matching scan each character a bounded number of
@@ -117,7 +118,10 @@ EQUALS_RE = re.compile(r"=" + _PREFIX + "(" + _VALUE + ")")
 # An operand of an arithmetic expression ("3 + 9 is the sum", "you can solve 6 * 5") restates the
 # question rather than answering it; "**" is markdown bold, not an operator.
 _OPERATORS = "+-*/×÷"
-_MAX_EXPONENT = 400  # a power with a larger exponent is not read as a number
+# Bounds on what is read as a number: a longer digit string or a power with more digits is no
+# answer (and converting it would cost time quadratic in its length).
+_MAX_DIGITS = 300
+_MAX_POWER_DIGITS = 1000
 
 
 @dataclass(frozen=True)
@@ -169,11 +173,15 @@ def normalize_number(text: str) -> str | None:
     for sep in _SEPARATORS:
         cleaned = cleaned.replace(sep, "")
     cleaned = cleaned.replace("$", "").rstrip(".").strip()
+    if len(cleaned) > _MAX_DIGITS:
+        return None
     if "^" in cleaned:
         base_text, _, exp_text = cleaned.partition("^")
         exp_text = exp_text.strip().removeprefix("{").removesuffix("}").strip()
         base = _exact(base_text.strip())
-        if base is None or not re.fullmatch(r"-?\d+", exp_text) or abs(int(exp_text)) > _MAX_EXPONENT:
+        if base is None or not re.fullmatch(r"-?\d+", exp_text):
+            return None
+        if len(base_text) * abs(int(exp_text)) > _MAX_POWER_DIGITS:
             return None
         if base == 0 and int(exp_text) < 0:
             return None
