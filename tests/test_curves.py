@@ -295,6 +295,25 @@ def test_bad_json_line_is_named(tmp_path):
         read_generations(path)
 
 
+@pytest.mark.parametrize("rt,message", [(-3, r"'reasoning_tokens' is -3"), (11, r"'reasoning_tokens' is 11"), (1.5, "'reasoning_tokens' must be an integer")])
+def test_reasoning_tokens_outside_zero_to_num_tokens_are_named(tmp_path, rt, message):
+    """Issue 11: a negative reasoning count was accepted (and binned as the least effort)."""
+    path = tmp_path / "g.jsonl"
+    path.write_text('{"qid": "a", "sample": 0, "num_tokens": 10, "reasoning_tokens": 4}\n'
+                    + json.dumps({"qid": "a", "sample": 1, "num_tokens": 10, "reasoning_tokens": rt}) + "\n")
+    with pytest.raises(CurveInputError, match=rf"g.jsonl, line 2: column {message}"):
+        read_generations(path)
+
+
+def test_reasoning_tokens_at_the_bounds_are_read(tmp_path):
+    path = tmp_path / "g.jsonl"
+    path.write_text('{"qid": "a", "sample": 0, "num_tokens": 10, "reasoning_tokens": 0}\n'
+                    '{"qid": "a", "sample": 1, "num_tokens": 10, "reasoning_tokens": 10}\n'
+                    '{"qid": "a", "sample": 2, "num_tokens": 10, "reasoning_tokens": null}\n')
+    got = read_generations(path)["reasoning_tokens"].tolist()
+    assert got[:2] == [0.0, 10.0] and np.isnan(got[2])
+
+
 def test_bad_grade_value_is_named(tmp_path):
     path = tmp_path / "grades.csv"
     path.write_text("qid,sample,answer,valid,correct\na,0,3,true,false\na,1,4,maybe,false\n")

@@ -44,7 +44,10 @@ def test_arithmetic_questions_have_verifiable_answers():
 
 
 def test_same_seed_same_questions_other_seed_other_questions():
-    assert prepare_dataset(SPEC, seed=3) == prepare_dataset(SPEC, seed=3)
+    # Pinned: the same questions in every process and release (a change invalidates every generation).
+    assert [r["question"] for r in prepare_dataset(SPEC, seed=3)][:4] == [
+        "What is 9 + 4?", "What is 4 - 3?", "What is 3 * 8?", "What is 5 + 6?",
+    ]
     assert prepare_dataset(SPEC, seed=3) != prepare_dataset(SPEC, seed=4)
     # two datasets under one master seed differ too
     other = {**SPEC, "id": "arith-b"}

@@ -1,5 +1,7 @@
-"""Tests for ttcgames.figures: files are written (PNG and PDF), inputs are validated, colours are
-consistent across figures. Rendering is kept to a few small figures."""
+"""Tests for ttcgames.figures: what each figure shows (axis labels, one series per provider or
+sweep, the data of each series against the input files computed independently), that the files are
+written (PNG and PDF), inputs are validated, colours are consistent across figures. Rendering is
+kept to a few small figures."""
 
 from types import SimpleNamespace
 
@@ -10,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ttcgames import figures
 from ttcgames.figures import (
     FigureInputError,
     figure_curves,
@@ -31,6 +34,25 @@ def check_outputs(paths):
     assert png.read_bytes()[:8] == PNG_MAGIC
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert not list(png.parent.glob("*.tmp-*"))
+
+
+@pytest.fixture()
+def drawn(monkeypatch):
+    """The Figure objects the workflow stages (figure_*) save, for inspecting what they show."""
+    figs = []
+    real = figures.save_figure
+
+    def capture(fig, outputs):
+        figs.append(fig)
+        return real(fig, outputs)
+
+    monkeypatch.setattr(figures, "save_figure", capture)
+    return figs
+
+
+def lines_by_label(ax):
+    """Labelled lines of an axis (matplotlib names unlabelled ones "_child<n>")."""
+    return {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
 
 
 def market_csv(tmp_path):
@@ -55,11 +77,26 @@ def trajectory_frame(beta=1000.0):
     return pd.DataFrame(rows)
 
 
-def test_figure_values_from_market_csv(tmp_path):
+def test_figure_values_from_market_csv(tmp_path, drawn):
     outs = [tmp_path / "f" / "values.png", tmp_path / "f" / "values.pdf"]
-    written = figure_values(market_csv(tmp_path), outs, alpha=0.008, title="demo")
+    path = market_csv(tmp_path)
+    written = figure_values(path, outs, alpha=0.008, title="demo")
     assert written == outs
     check_outputs(outs)
+    (fig,) = drawn
+    ax = fig.axes[0]
+    assert "test-time compute" in ax.get_xlabel()
+    assert "user value" in ax.get_ylabel() and "10^{-3}" in ax.get_ylabel()
+    assert ax.get_title() == "demo"
+    lines = lines_by_label(ax)
+    assert {"p-a", "p-b", "p-c"} <= set(lines)
+    assert len([k for k in lines if k.startswith("p-")]) == 3  # one series per provider
+    # V = q - p (Eq. 3), computed here from the CSV: q = alpha (b + (1 - b) acc), p = tokens ppm / 1e6.
+    rows = pd.read_csv(path)
+    for name, group in rows.groupby("provider"):
+        expected = 0.008 * (0.1 + 0.9 * group["accuracy"]) - group["tokens"] * group["price_per_million"] / 1e6
+        np.testing.assert_allclose(lines[name].get_xdata(), group["theta"], atol=0)
+        np.testing.assert_allclose(lines[name].get_ydata(), 1e3 * expected.to_numpy(), rtol=1e-9)
 
 
 def test_plot_values_plots_scaled_user_value():
@@ -78,13 +115,22 @@ def test_plot_values_plots_scaled_user_value():
     save_figure(fig, [])  # closes the figure
 
 
-def test_figure_dynamics_selects_beta(tmp_path):
-    frame = pd.concat([trajectory_frame(1000.0), trajectory_frame(200.0)])
+def test_figure_dynamics_selects_beta(tmp_path, drawn):
+    other = trajectory_frame(200.0)
+    other["inefficiency"] += 0.5  # so the selected beta shows in the data
+    frame = pd.concat([trajectory_frame(1000.0), other])
     path = tmp_path / "traj.csv"
     frame.to_csv(path, index=False)
     outs = [tmp_path / "dyn.png", tmp_path / "dyn.pdf"]
     figure_dynamics(path, outs, beta=1000)
     check_outputs(outs)
+    (fig,) = drawn
+    ax_top, ax_bot, twin = fig.axes[0], fig.axes[1], fig.axes[2]
+    assert r"\beta = 1000" in ax_top.get_title()
+    assert "compute level" in ax_top.get_ylabel() and "market share" in ax_bot.get_ylabel()
+    assert ax_bot.get_xlabel() == "better-response step $t$"
+    assert sorted(lines_by_label(ax_top)) == ["p-a", "p-b", "p-c"]  # one level line per provider
+    np.testing.assert_allclose(twin.get_lines()[0].get_ydata(), 1.2 - 0.03 * np.arange(6), atol=1e-12)
     with pytest.raises(FigureInputError, match=r"no rows for beta = 5; available"):
         figure_dynamics(path, outs, beta=5)
     with pytest.raises(FigureInputError, match="several betas"):
@@ -117,7 +163,7 @@ def test_dynamics_infinite_beta_and_missing_column(tmp_path):
         figure_dynamics(path, [tmp_path / "x.png"], beta="inf")
 
 
-def test_figure_curves_and_inefficiency(tmp_path):
+def test_figure_curves_and_inefficiency(tmp_path, drawn):
     paths = []
     for name, acc in (("p-a", 0.4), ("p-b", 0.6)):
         theta = np.array([1, 2, 4, 8])
@@ -131,6 +177,19 @@ def test_figure_curves_and_inefficiency(tmp_path):
     outs = [tmp_path / "curves.png", tmp_path / "curves.pdf"]
     figure_curves(paths, outs, title="demo")
     check_outputs(outs)
+    ax_acc, ax_tok = drawn[0].axes[:2]
+    assert ax_acc.get_ylabel() == "accuracy (%)" and ax_tok.get_ylabel() == "generated tokens per query"
+    assert "test-time compute" in ax_acc.get_xlabel()
+    acc_lines = lines_by_label(ax_acc)
+    assert sorted(k for k in acc_lines if k.startswith("p-")) == ["p-a", "p-b"]
+    assert len(ax_tok.get_lines()) == 2
+    for path in paths:
+        c = pd.read_csv(path)
+        name = c["provider"].iloc[0]
+        np.testing.assert_allclose(acc_lines[name].get_ydata(), 100 * c["accuracy"], rtol=1e-12)  # percent
+        tok = [line for line in ax_tok.get_lines() if line.get_color() == acc_lines[name].get_color()]
+        np.testing.assert_allclose(tok[0].get_ydata(), c["tokens"], rtol=1e-12)
+    assert len(ax_acc.collections) == 2  # one bootstrap band per provider
 
     sweeps = {}
     for method, offset in (("majority", 0.1), ("bon", 0.2)):
@@ -143,6 +202,18 @@ def test_figure_curves_and_inefficiency(tmp_path):
     outs = [tmp_path / "ineff.png", tmp_path / "ineff.pdf"]
     figure_inefficiency(list(sweeps.values()), outs)
     check_outputs(outs)
+    ax = drawn[1].axes[0]
+    assert ax.get_xscale() == "log" and "rationality" in ax.get_xlabel() and "price of anarchy" in ax.get_ylabel()
+    for method, path in sweeps.items():
+        frame = pd.read_csv(path)
+        finite = frame[np.isfinite(frame["beta"])]
+        # Some line shows this sweep's finite betas and their price of anarchy, in beta order.
+        assert any(
+            len(line.get_xdata()) == len(finite)
+            and np.allclose(line.get_xdata(), finite["beta"])
+            and np.allclose(line.get_ydata(), finite["price_of_anarchy"])
+            for line in ax.get_lines()
+        ), method
 
 
 def test_inefficiency_draws_reached_worst_and_best_equilibrium():

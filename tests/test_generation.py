@@ -91,7 +91,10 @@ def local_model(path: Path) -> dict:
 
 
 def test_shard_seed_depends_only_on_master_seed_provider_and_index():
-    assert shard_seed(0, "a", 3) == shard_seed(0, "a", 3)
+    # Pinned (the same in every process, whatever PYTHONHASHSEED, and every release): a change
+    # regenerates every shard, so update these only deliberately.
+    assert shard_seed(0, "a", 3) == 4378778811440695227
+    assert shard_seed(1, "b", 0) == 3332312955588950366
     seeds = {shard_seed(s, p, k) for s in (0, 1) for p in ("a", "b") for k in range(5)}
     assert len(seeds) == 20  # every (seed, provider, shard) gets its own stream
     assert all(0 <= s < 2**63 for s in seeds)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from ttcgames.choices import extract_choice
 from ttcgames.grading import (
     EXTRACTIONS,
     GRADE_COLUMNS,
@@ -15,6 +17,7 @@ from ttcgames.grading import (
     answers_match,
     extract_answer,
     grade_file,
+    grade_sample,
     normalize_number,
 )
 from ttcgames.jsonl import ArtifactError, read_csv, write_jsonl
@@ -50,6 +53,22 @@ REGRESSION = [
     ("The answer is: **42**", "42", "42", True),  # markdown bold
     ("It is 12.0", "12", "12", True),  # decimal zero equals the integer
     ("\\boxed{12", "12", "12", True),  # unclosed box (truncated): falls back to the last number
+    # Issue 11: false positives of the number extraction; written for this table.
+    ("The answer is 5/2", "5", "2.5", False),  # a fraction is one value, not its numerator
+    ("The answer is 5/2", "2.5", "2.5", True),  # ... and equals its decimal
+    ("So the share is 2/6.", "1/3", "1/3", True),  # non-terminating: the reduced fraction
+    ("\\boxed{\\frac{3}{4}}", "4", "0.75", False),  # LaTeX fraction, not its denominator
+    ("\\boxed{\\frac{3}{4}}", "0.75", "0.75", True),
+    ("\\boxed{10^3}", "3", "1000", False),  # a power, not its exponent
+    ("\\boxed{10^{3}}", "1000", "1000", True),
+    ("The answer is $10\\,000$", "10", "10000", False),  # LaTeX thin-space thousands separator
+    ("The answer is $10\\,000$", "10000", "10000", True),
+    ("The answer is 1{,}234", "1234", "1234", True),  # LaTeX comma separator outside a box
+    ("**15**", "15", "15", True),  # markdown bold alone is not a multiplication
+    ("6 + 9 gives **15**.", "15", "15", True),  # bold result after operands
+    ("6 ** 15", "15", "15", True),  # "**" never counts as an operator
+    ("The result: \\boxed{2^-1}", "0.5", "0.5", True),  # negative exponent
+    ("The answer is 7/0", "7", None, False),  # no value: division by zero, nothing else to read
 ]
 
 
@@ -61,7 +80,10 @@ def test_regression_table(text, gold, expected, correct):
 
 @pytest.mark.parametrize(
     ("raw", "canonical"),
-    [("1,234", "1234"), ("12.", "12"), ("$5", "5"), ("12.50", "12.5"), ("-3", "-3"), (".5", "0.5"), ("abc", None), ("", None)],
+    [("1,234", "1234"), ("12.", "12"), ("$5", "5"), ("12.50", "12.5"), ("-3", "-3"), (".5", "0.5"), ("abc", None), ("", None),
+     ("10\\,000", "10000"), ("1{,}234", "1234"), ("5/2", "2.5"), ("-1/8", "-0.125"), ("4/6", "2/3"), ("10^3", "1000"),
+     ("2^{-2}", "0.25"), ("1/0", None), ("0^-1", None), ("10^100000", None), ("1/2/3", None), ("9" * 5000, None),
+     ("12345^999", None)],
 )
 def test_normalize_number(raw, canonical):
     assert normalize_number(raw) == canonical
@@ -180,3 +202,85 @@ def test_explanations_with_line_breaks_and_quotes_survive_the_csv(tmp_path):
     rows = read_csv(grade_file(gen, data, tmp_path / "grades.csv", kind="reference-numeric"))
     assert [r["explanation"].split(";")[0] for r in rows] == ["boxed='7,\r\n \"x\"'", "boxed='7'", "boxed=''7''"]
     assert [r["sample"] for r in rows] == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"qid": "q1", "sample": 0, "text": None}, "key 'text' must be a string, got null"),
+        ({"qid": "q1", "sample": 0, "text": 15}, "key 'text' must be a string, got an integer"),
+        ({"qid": "q1", "sample": "0", "text": "5"}, "key 'sample' must be an integer, got a string"),
+        ({"qid": "q1", "sample": True, "text": "5"}, "key 'sample' must be an integer, got a boolean"),
+        ({"qid": 1, "sample": 0, "text": "5"}, "key 'qid' must be a string, got an integer"),
+    ],
+)
+def test_grade_file_checks_record_types_naming_file_and_line(tmp_path, record, message):
+    """Issue 11: "text": null crashed with AttributeError; now one error line naming file:line."""
+    data, gen = _write_inputs(tmp_path)
+    with gen.open("a") as fh:
+        fh.write("\n" + json.dumps(record) + "\n")  # after a blank line: line 6, record 5
+    with pytest.raises(ArtifactError, match=rf"gen.jsonl:6: {message}$"):
+        grade_file(gen, data, tmp_path / "g.csv")
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_gold_answers_must_be_strings(tmp_path):
+    data, gen = _write_inputs(tmp_path)
+    with data.open("a") as fh:
+        fh.write(json.dumps({"qid": "q3", "question": "?", "answer": 7, "dataset": "d", "meta": {}}) + "\n")
+    with pytest.raises(ArtifactError, match=r"data.jsonl:3: key 'answer' must be a string, got an integer"):
+        grade_file(gen, data, tmp_path / "g.csv")
+
+
+def test_fraction_gold_answers_compare_as_values():
+    assert answers_match(extract_answer("\\boxed{0.5}"), "1/2")
+    assert answers_match(extract_answer("\\boxed{\\frac{1}{2}}"), "\\frac{1}{2}")
+    assert not answers_match(extract_answer("\\boxed{\\frac{1}{3}}"), "0.33")
+
+
+# ---------------------------------------------------------------- the extractors on arbitrary text
+
+_TOKENS = ["\\boxed{", "{", "}", "answer is", "answer:", " ", "\n", "*", "**", "=", "1", "23", "4,567", ",", "/", "^",
+           "(A)", "option", "Option C is correct", "$", "\\frac{1}{2}", "\\,", "-", "+", "x", ".", "is", "\\text{"]
+_EXTRACTORS = {
+    "numeric": lambda t: extract_answer(t),
+    "numeric-boxed": lambda t: extract_answer(t, NumericExtraction(strategies=("boxed",))),
+    "numeric-no-skip": lambda t: extract_answer(t, NumericExtraction(skip_operands=False)),
+    "choice": lambda t: extract_choice(t),
+    "grade-numeric": lambda t: grade_sample(t, "12"),
+    "grade-choice": lambda t: grade_sample(t, "A", EXTRACTIONS["choice"]),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join)))
+def test_property_extractors_never_raise(text):
+    for name, fn in _EXTRACTORS.items():
+        fn(text)  # no exception on any text
+
+
+def _fastest(fn, text: str, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=8).map("".join))
+@example("\\boxed{")  # issue 11: 28k characters of unclosed boxes took 3.3 s
+@example("1 + ")  # operand skipping
+@example("answer is " + " " * 30)  # long runs after a phrase
+@example("**")
+@example("option is  ")
+@example("1")  # one long digit run: no number of 20000 digits is converted
+def test_property_extractors_run_in_linear_time(unit):
+    """Repeating a pattern 10x more often costs at most 30x the time (quadratic would be 100x).
+    The fastest of three runs and a 5 ms floor keep a busy machine from failing it."""
+    small = (unit * (2000 // len(unit) + 1))[:2000]
+    big = (unit * (20000 // len(unit) + 1))[:20000]
+    for name, fn in _EXTRACTORS.items():
+        t_small, t_big = _fastest(fn, small), _fastest(fn, big)
+        assert t_big <= 30 * t_small + 0.005, f"{name} on {unit!r}: {t_small * 1e3:.2f} ms -> {t_big * 1e3:.2f} ms"

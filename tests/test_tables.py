@@ -259,3 +259,31 @@ def test_notes_give_the_number_of_equilibria_at_the_tables_beta(tmp_path):
     assert "2 pure equilibria at beta = 1000" in (tmp_path / "t.tex").read_text()
     build_table2(paths, out, beta="inf", out_md=tmp_path / "inf.md")
     assert "gsm8k Best-of-n: 1,679,616 pure equilibria at beta = inf" in (tmp_path / "inf.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "scale,unit,tex",
+    [
+        (1000, "$ x 1e-3", r"\$ $\times 10^{-3}$"),
+        (1e6, "$ x 1e-6", r"\$ $\times 10^{-6}$"),
+        (0.001, "$ x 1e3", r"\$ $\times 10^{3}$"),
+        (0.1, "$ x 1e1", r"\$ $\times 10^{1}$"),
+        (1, "$", r"\$"),
+        (250, "$ / 250", r"\$ / 250"),
+    ],
+)
+def test_money_unit_for_every_scale(scale, unit, tex):
+    """A value of 0.0055 $ scaled by 0.001 is 5.5e-6 in units of 1000 $ (issue: scale < 1 read 1e--3)."""
+    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, scale=scale)
+    assert set(frame.loc[frame["quantity"] == "Price", "unit"]) == {unit}
+    assert f"money in {unit}." in render_markdown(frame)
+    assert tex in render_latex(frame)
+
+
+def test_caption_says_the_auction_price_of_anarchy_is_one_by_construction():
+    """Eq. 13: the row is no finding; the caption says so with or without intervals."""
+    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000)
+    assert "price of anarchy is 1 by construction (Eq. 13" in render_markdown(frame)
+    assert "price of anarchy is 1 by construction (Eq. 13" in render_latex(frame)
+    without = frame[~((frame["mechanism"] == "Auction") & (frame["quantity"] == "Price of anarchy"))]
+    assert "by construction" not in render_markdown(without)

@@ -286,3 +286,29 @@ def test_locate_and_fetch_local_files(folder):
 
 def test_fixture_models_cover_both_token_formats():
     assert {m.reasoning for m in DEFAULT_MODELS} == {True, False}
+
+
+@pytest.mark.parametrize("lowest", [2.0**60, -(2.0**60), 2.0**53, -(2.0**53) - 2, 1e8, -1e8, 0.5, -0.25, 0.0, -1e300])
+def test_null_reward_fill_ranks_strictly_below_at_any_magnitude(lowest):
+    """Issue 11: min - 1 is absorbed at |min| >= 2^53 (and at 2^24 in float32, where best-of-n compares)."""
+    import numpy as np
+
+    from ttcgames.traces import null_reward_fill
+
+    fill = null_reward_fill(lowest)
+    assert fill < lowest
+    if abs(lowest) < 1e38:
+        assert np.float32(fill) < np.float32(lowest)
+
+
+def test_null_rewards_rank_below_huge_real_rewards():
+    """A record with rewards around -2^60: the null reward still ranks last in trace_rows."""
+    from ttcgames.traces import TraceRecord, trace_rows
+
+    big = -(2.0**60)
+    rec = TraceRecord(qid="q1", texts=("5", "6", "7"), correct=(True, False, False), rewards=(big, None, big + 2**10),
+                      total_tokens=(3, 3, 3), reasoning_tokens=None, line=1)
+    _, _, rewards, stats = trace_rows([rec], answer_format="numeric", max_new_tokens=512, votes="text")
+    values = [r["reward"] for r in rewards]
+    assert values[1] < values[0] < values[2]
+    assert stats["null_reward_fill"] == values[1]

@@ -85,6 +85,14 @@ CHOICE_ROWS = [
     ("It is the photon.", "C", None, False),
     # truncated before answering
     ("Let us consider option A first, then", "A", None, False),
+    # Issue 11: phrasings the extractor missed
+    ("The correct answer is: A", "A", "A", True),
+    ("Option C is correct.", "C", "C", True),
+    ("Option A is incorrect. Option B is correct.", "B", "B", True),  # "incorrect" names no answer
+    ("Option B is not correct, so the answer is: D", "D", "D", True),
+    ("The correct answer is: **B**", "B", "B", True),
+    # an unclosed box is skipped for the last closed one
+    ("\\boxed{B} ... on second thought \\boxed{", "B", "B", True),
 ]
 
 

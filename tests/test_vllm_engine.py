@@ -72,9 +72,14 @@ def test_sampling_kwargs_reject_bad_values(bad, match):
         sampling_kwargs(**args)
 
 
+# Pinned: the samples a shard generates follow from these; a change regenerates every GPU shard,
+# so update them only deliberately (and say so in the changelog of the run).
+PINNED_SEEDS = {(7, 5): [1041839916, 1969781632, 2092892605, 71099000, 866300847], (3, 2): [788445325, 1451443895]}
+
+
 def test_request_seeds_depend_on_seed_and_position_only():
     seeds = request_seeds(7, 5)
-    assert seeds == request_seeds(7, 5)
+    assert seeds == PINNED_SEEDS[(7, 5)]  # the same in every process and release
     assert seeds[:3] == request_seeds(7, 3)  # a shorter shard keeps the first questions' seeds
     assert len(set(seeds)) == 5 and seeds != request_seeds(8, 5)
     assert all(0 <= s < 2**31 for s in seeds)  # vLLM adds the sample index; stays a valid int
@@ -90,7 +95,7 @@ def test_build_requests_one_request_per_question_with_its_own_seed(tokenizer):
     assert tokenizer.decode(ids[0]) == rendered
     prompts, params = build_requests(ids, n=4, temperature=0.6, max_new_tokens=16, seed=3)
     assert prompts == [{"prompt_token_ids": ids[0]}, {"prompt_token_ids": ids[1]}]
-    assert [p["seed"] for p in params] == request_seeds(3, 2)
+    assert [p["seed"] for p in params] == PINNED_SEEDS[(3, 2)]  # question i of the shard gets seed i
     assert all(p["n"] == 4 and p["max_tokens"] == 16 for p in params)
     with pytest.raises(ValueError, match="prompt 0 is empty"):
         build_requests([[]], n=1, temperature=0.6, max_new_tokens=1, seed=0)

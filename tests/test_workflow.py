@@ -105,7 +105,7 @@ def _config(name: str) -> dict:
     return yaml.safe_load((ROOT / "config" / name).read_text())
 
 
-@pytest.mark.parametrize("configfile", [None, "config/paper-traces.yaml", "config/paper.yaml"])
+@pytest.mark.parametrize("configfile", [None, "config/ci.yaml", "config/paper-traces.yaml", "config/paper.yaml"])
 def test_lint_passes(wf, configfile):
     proc = snakemake(wf, "--lint", *(["--configfile", configfile] if configfile else []))
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -171,6 +171,26 @@ def _bad(wf: Path, tmp_path: Path, edit) -> str:
 def test_negative_margin_fails_at_parse_time(wf, tmp_path):
     out = _bad(wf, tmp_path, lambda c: c["market"].update(margin=-0.25))
     assert "market.margin: -0.25 is less than the minimum of 0" in out
+
+
+def test_misspelled_keys_name_the_overlay_that_holds_them(wf, tmp_path):
+    """snakemake --configfile overlay.yaml --config seed=-1: each line names the file to edit,
+    with a "did you mean" hint; the datasets list of the overlay replaces config/config.yaml's."""
+    datasets = _config("config.yaml")["datasets"]
+    datasets[0]["alpah"] = datasets[0].pop("alpha")
+    datasets[0]["n_question"] = datasets[0].pop("n_questions")
+    (wf / "overlay.yaml").write_text(yaml.safe_dump({"datasets": datasets, "market": {"marg1n": 0.3}}))
+    proc = snakemake(wf, "--dry-run", "--configfile", "overlay.yaml", "--config", "seed=-1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Job stats" not in out, out
+    for line in (
+        "overlay.yaml: datasets[0].alpah: unknown key (did you mean 'alpha'?)",
+        "overlay.yaml: datasets[0].alpha: required key is missing",
+        "overlay.yaml: datasets[0].n_question: unknown key (did you mean 'n_questions'?)",
+        "overlay.yaml: market.marg1n: unknown key (did you mean 'margin'?)",
+        "--config: seed: -1 is less than the minimum of 0",
+    ):
+        assert line in out, out
 
 
 def test_unknown_method_fails_at_parse_time(wf, tmp_path):

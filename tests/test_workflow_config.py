@@ -122,7 +122,117 @@ def test_ids_must_be_slugs(cfg, bad):
 
 def test_unknown_key_is_rejected(cfg):
     cfg["market"]["marg1n"] = 0.3
-    assert "market: Additional properties are not allowed ('marg1n'" in _error(cfg)
+    assert "test.yaml: market.marg1n: unknown key (did you mean 'margin'?)" in _error(cfg)
+
+
+@pytest.mark.parametrize(
+    "section,key,value,hint",
+    [
+        ("datasets", "alpah", 0.02, "did you mean 'alpha'?"),
+        ("datasets", "n_question", 5, "did you mean 'n_questions'?"),
+        ("datasets", "locl_path", "x.jsonl", "did you mean 'local_path'?"),
+        ("providers", "price_per_milion", 1.0, "did you mean 'price_per_million'?"),
+        ("providers", "temprature", 0.5, "did you mean 'temperature'?"),
+    ],
+)
+def test_misspelled_entry_key_is_refused_with_a_hint(cfg, section, key, value, hint):
+    cfg[section][0][key] = value
+    assert f"test.yaml: {section}[0].{key}: unknown key ({hint})" in _error(cfg)
+
+
+def test_unrelated_unknown_key_lists_the_known_keys(cfg):
+    cfg["grading"]["zzzz"] = 1
+    assert "grading.zzzz: unknown key (known keys: kind)" in _error(cfg)
+
+
+def test_misspelled_key_in_a_problem_type_is_refused(cfg):
+    cfg["datasets"][0]["problems"][0]["opp"] = "add"
+    assert "datasets[0].problems[0].opp: unknown key (did you mean 'op'?)" in _error(cfg)
+
+
+@pytest.mark.parametrize("section,key", [("datasets", "alpha"), ("providers", "price_per_million")])
+def test_economic_keys_have_no_silent_default(cfg, section, key):
+    """A dataset without alpha (or a provider without a price) is an error, not the default market."""
+    del cfg[section][0][key]
+    assert f"{section}[0].{key}: required key is missing" in _error(cfg)
+
+
+def _schema_mappings(schema: dict, root: dict, where: str):
+    """Every object schema with declared properties, by location (items as [], map values as *)."""
+    schema = ttc._resolve(schema, root)
+    if "properties" in schema:
+        yield where, schema
+    for key, sub in schema.get("properties", {}).items():
+        yield from _schema_mappings(sub, root, f"{where}.{key}")
+    if isinstance(schema.get("items"), dict):
+        yield from _schema_mappings(schema["items"], root, f"{where}[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        yield from _schema_mappings(schema["additionalProperties"], root, f"{where}.*")
+
+
+def test_every_mapping_of_the_main_schema_is_closed():
+    schema = ttc.load_schema(SCHEMA)
+    open_ = [where for where, sub in _schema_mappings(schema, schema, "config") if sub.get("additionalProperties", True) is not False]
+    # models.*.vllm declares tensor_parallel_size (the job's GPUs) but holds vllm.LLM's own kwargs.
+    assert open_ == ["config.models.*.vllm"]
+
+
+def test_trace_schema_keys_are_known_to_the_main_schema():
+    """traces.schema.yaml's partial views (top level, dataset and provider entries) add no key the
+    closed main schema would refuse; its own sections (traces, reasoning) are closed."""
+    main = ttc.load_schema(SCHEMA)
+    trace = ttc.load_schema(ROOT / "workflow" / "schemas" / "traces.schema.yaml")
+    main_maps = dict(_schema_mappings(main, main, "config"))
+    for where, sub in _schema_mappings(trace, trace, "config"):
+        if where in main_maps:
+            missing = set(sub["properties"]) - set(main_maps[where]["properties"])
+            assert not missing, f"{where}: {missing} not declared in config.schema.yaml"
+        else:
+            assert sub.get("additionalProperties") is False, where
+
+
+def test_unknown_key_in_a_trace_section_is_refused(cfg):
+    from ttcgames import trace_config
+
+    cfg["traces"] = {"null_reward": "fail"}
+    with pytest.raises(ttc.ConfigError, match=r"x.yaml: traces.null_reward: unknown key \(did you mean 'null_rewards'\?\)"):
+        trace_config.validate_trace_config(cfg, source="x.yaml")
+
+
+def test_error_names_the_overlay_that_holds_the_key(tmp_path, cfg):
+    """snakemake --configfile base.yaml overlay.yaml: each line names the file to edit."""
+    overlay = {"datasets": copy.deepcopy(cfg["datasets"]), "market": {"marg1n": 0.3}}
+    overlay["datasets"][0]["alpah"] = 0.02
+    del overlay["datasets"][0]["alpha"]
+    (tmp_path / "overlay.yaml").write_text(yaml.safe_dump(overlay))
+    layers = ttc.config_layers([ROOT / "config" / "config.yaml", tmp_path / "overlay.yaml"], {"seed": -1})
+    merged = copy.deepcopy(cfg)
+    merged["datasets"] = copy.deepcopy(overlay["datasets"])
+    merged["market"]["marg1n"] = 0.3
+    merged["seed"] = -1
+    with pytest.raises(ttc.ConfigError) as info:
+        ttc.validate_config(merged, SCHEMA, source="merged", layers=layers)
+    lines = str(info.value).splitlines()[1:]
+    over = str(tmp_path / "overlay.yaml")
+    assert any(line.strip().startswith(f"{over}: datasets[0].alpah: unknown key (did you mean 'alpha'?)") for line in lines), lines
+    assert any(line.strip().startswith(f"{over}: datasets[0].alpha: required key is missing") for line in lines), lines
+    assert any(line.strip().startswith(f"{over}: market.marg1n: unknown key") for line in lines), lines
+    assert any(line.strip().startswith("--config: seed: -1 is less than the minimum of 0") for line in lines), lines
+
+
+def test_key_owner_follows_snakemakes_merge():
+    base = {"market": {"margin": 0.25, "v0": 0}, "datasets": [{"id": "a", "alpha": 1}], "seed": 0}
+    over = {"market": {"v0": 1}, "datasets": [{"id": "b"}]}
+    layers = [("base", base), ("over", over)]
+    assert ttc.key_owner(["market", "margin"], layers) == "base"  # mappings merge key by key
+    assert ttc.key_owner(["market", "v0"], layers) == "over"
+    assert ttc.key_owner(["datasets", 0, "alpha"], layers) == "over"  # lists are replaced whole
+    assert ttc.key_owner(["seed"], layers) == "base"
+    assert ttc.key_owner(["nothing"], layers) is None
+    # A scalar in a later layer replaces an earlier mapping; a later mapping then starts afresh.
+    layers = [("a", {"m": {"x": 1}}), ("b", {"m": 3}), ("c", {"m": {"y": 2}})]
+    assert ttc.key_owner(["m", "x"], layers) == "c"
+    assert ttc.key_owner(["m"], layers) == "c"
 
 
 @pytest.mark.parametrize("beta", [0, -5, "infinity"])

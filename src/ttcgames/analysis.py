@@ -27,7 +27,13 @@ from .outcomes import profile_outcome
 from .shares import is_perfect
 from .theorems import theorem2, theorem4_bound
 
-__all__ = ["solve_game", "analyse", "beta_sweep", "trajectory_rows", "auction_summary", "beta_label"]
+__all__ = [
+    "solve_game", "analyse", "beta_sweep", "trajectory_rows", "auction_summary", "beta_label", "NotConvergedError",
+]
+
+
+class NotConvergedError(ValueError):
+    """The better-response dynamics stopped at their round limit before reaching an equilibrium."""
 
 
 def beta_label(beta: float) -> float | str:
@@ -68,9 +74,22 @@ def solve_game(
     all_equilibria: bool = False,
     best_response: bool = False,
     return_trajectory: bool = False,
+    max_rounds: int = 100_000,
 ) -> dict | tuple[dict, Trajectory]:
-    """The per-beta entry of the ``games`` list (see the README for its keys)."""
-    traj = better_response_dynamics(market, beta, rng=np.random.default_rng(seed), best_response=best_response)
+    """The per-beta entry of the ``games`` list (see the README for its keys).
+
+    Raises :class:`NotConvergedError` when the dynamics hit ``max_rounds`` (Theorem 1 guarantees
+    they end, so this is a guard): the last profile is then no equilibrium, and nothing computed
+    from it would mean what the JSON says.
+    """
+    traj = better_response_dynamics(
+        market, beta, rng=np.random.default_rng(seed), best_response=best_response, max_rounds=max_rounds
+    )
+    if not traj.converged:
+        raise NotConvergedError(
+            f"beta={beta_label(beta)}: the better-response dynamics did not reach an equilibrium within "
+            f"{max_rounds} rounds ({traj.turns} turns); the last profile {market.theta_of(traj.final)} is not one"
+        )
     eq = traj.final
     outcome = profile_outcome(market, eq, beta)
     opt = social_optimum(market, beta)
@@ -104,8 +123,9 @@ def solve_game(
             "w_star": t4.w_star,
             "delta_w": t4.delta_w,
             # The bound is a first-order expansion in these: it is informative only when they are small.
-            "expansion_terms": [math.exp(-beta * t4.delta_v_eq), math.exp(-beta * t4.delta_v_star)]
-            if not is_perfect(beta) else [0.0, 0.0],
+            "expansion_terms": list(t4.expansion),
+            "informative": t4.informative,
+            "not_informative_because": t4.why_not,
         },
         "theorem2": {
             "dominant": market.providers[t2.dominant] if t2.dominant is not None else None,
@@ -188,7 +208,7 @@ def trajectory_rows(market: Market, traj: Trajectory, optimal_welfare: float) ->
 
 SWEEP_COLUMNS = (
     "beta", "equilibrium_welfare", "optimal_welfare", "price_of_anarchy", "iterations",
-    "user_value", "price", "provider_utility", "theorem4_bound",
+    "user_value", "price", "provider_utility", "theorem4_bound", "theorem4_informative",
     "equilibria", "worst_equilibrium_welfare", "best_equilibrium_welfare",
     "worst_price_of_anarchy", "price_of_stability",
 )
@@ -212,6 +232,7 @@ def beta_sweep(market: Market, betas: Iterable[float], *, seed: int = 0) -> list
             "price": eq["price"],
             "provider_utility": eq["provider_utility"],
             "theorem4_bound": g["theorem4_bound"],
+            "theorem4_informative": g["theorem4"]["informative"] if g["theorem4"] is not None else False,
             "equilibria": eqs["count"],
             "worst_equilibrium_welfare": eqs["worst_welfare"],
             "best_equilibrium_welfare": eqs["best_welfare"],

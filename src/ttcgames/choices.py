@@ -6,12 +6,14 @@ in order (the first that finds a letter wins):
 1. ``boxed``: the last ``\\boxed{...}``; its content is a letter, optionally wrapped in
    ``\\text{}``, ``\\mathrm{}``, ``\\textbf{}``, parentheses or followed by option text
    ("C) 12 eV", "(B)");
-2. ``answer_phrase``: the letter after the last "answer is" / "answer:" / "correct option is"
-   (markdown bold and parentheses tolerated);
+2. ``answer_phrase``: the letter after the last "answer is" / "answer:" / "answer is:" /
+   "correct option is" (markdown bold and parentheses tolerated), or before "is correct" in
+   "Option C is correct";
 3. ``last_parenthesised``: the last "(X)" on its own, X in the allowed letters.
 
 Letters are returned upper-case. A sample with none of these gets ``None`` (the invalid marker),
 never an exception, so majority voting can skip it (paper-facts: unparseable answers never win).
+Every strategy runs in time linear in the text (``_last_boxed`` is one pass with a stack).
 """
 
 from __future__ import annotations
@@ -39,21 +41,27 @@ class ChoiceExtraction:
             raise ValueError(f"unknown or empty strategies {unknown}; known: {', '.join(_STRATEGIES)}")
 
 
+_BRACES = re.compile(r"[{}]")
+
+
 def _last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` with balanced braces, or None (also used by grading)."""
-    start = text.rfind("\\boxed{")
-    while start != -1:
-        depth = 0
-        i = start + len("\\boxed")
-        for j in range(i, len(text)):
-            if text[j] == "{":
-                depth += 1
-            elif text[j] == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[i + 1 : j]
-        start = text.rfind("\\boxed{", 0, start)  # unclosed (truncated): try an earlier one
-    return None
+    """Content of the last ``\\boxed{...}`` whose braces balance, or None (also used by grading).
+
+    An unclosed (truncated) box is skipped in favour of the last earlier one that closes. One pass
+    over the braces with a stack of the open ones, so linear in the text: each ``{`` is pushed once
+    and popped at its matching ``}``; a box's content ends at the ``}`` matching its own ``{``.
+    """
+    stack: list[tuple[int, bool]] = []  # (index after the "{", opens a \boxed)
+    best: tuple[int, int] | None = None
+    for m in _BRACES.finditer(text):
+        i = m.start()
+        if text[i] == "{":
+            stack.append((i + 1, text.startswith("\\boxed", i - 6) if i >= 6 else False))
+        elif stack:
+            start, boxed = stack.pop()
+            if boxed and (best is None or start > best[0]):
+                best = (start, i)
+    return None if best is None else text[best[0] : best[1]]
 
 
 def _letter_at_start(content: str, letters: str) -> str | None:
@@ -70,20 +78,29 @@ def _from_boxed(text: str, letters: str) -> str | None:
     return None if content is None else _letter_at_start(content, letters)
 
 
+# "answer is X", "answer: X", "The correct answer is: A", "answer is option (B)". The runs of
+# tolerated characters are single character classes separated by literals, so matching stays linear.
 _PHRASE = re.compile(
-    r"(?:answer|option|choice)\s*(?:is|:|=)\s*(?:option\s+|choice\s+)?[\s*$(\\{]*(?:\\text\{)?\s*([A-Za-z])(?![A-Za-z])",
+    r"(?:answer|option|choice)\s*(?:is(?:[ \t]*:)?|:|=)[\s*$(\\{]*(?:(?:option|choice)\s+[\s*$(\\{]*)?(?:\\text\{\s*)?"
+    r"([A-Za-z])(?![A-Za-z])",
+    re.IGNORECASE,
+)
+# "Option C is correct.", "choice (B) is the right one".
+_IS_CORRECT = re.compile(
+    r"(?:option|choice)\s+\(?([A-Za-z])\)?\s+is\s+(?:the\s+)?(?:correct|right|best)\b",
     re.IGNORECASE,
 )
 
 
 def _from_answer_phrase(text: str, letters: str) -> str | None:
-    for m in reversed(list(_PHRASE.finditer(text))):
-        letter = m.group(1).upper()
+    found = [(m.start(), m.group(1)) for m in _PHRASE.finditer(text)]
+    found += [(m.start(), m.group(1)) for m in _IS_CORRECT.finditer(text)]
+    for _, raw in sorted(found, reverse=True):
         # A lower-case "a" after "answer is" is the article, not option A.
-        if m.group(1) == "a":
+        if raw == "a":
             continue
-        if letter in letters:
-            return letter
+        if raw.upper() in letters:
+            return raw.upper()
     return None
 
 

@@ -11,12 +11,25 @@ Kept out of the Snakefile so the logic is tested without Snakemake. Steps of
 
 Every failure is a :class:`ConfigError` whose message starts with the config file (when known)
 and the key path, e.g. ``config/config.yaml: providers[2].model: 'gpt' is not a key of models``.
+
+Every mapping of the schema is closed (``additionalProperties: false``) except the ones keyed by
+ids (``models``, ``prompts``) and ``models.*.vllm`` (vllm.LLM's own keyword arguments): an unknown
+key is an error with a "did you mean" hint (``datasets[0].alpah: unknown key (did you mean
+'alpha'?)``). The keys that set the economics, a dataset's ``alpha`` and a provider's
+``price_per_million``, have no default.
+
+Snakemake merges several config files (``configfile:`` of the Snakefile, then each
+``--configfile``, then ``--config`` pairs; mappings merge key by key, lists and scalars are
+replaced whole). Given those layers (:func:`config_layers`), each error line names the layer that
+holds the key (:func:`key_owner`), so a misspelled key in an overlay is reported in the overlay.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +45,10 @@ __all__ = [
     "fill_defaults",
     "validate_config",
     "load_config",
+    "config_layers",
+    "key_owner",
+    "parse_key_path",
+    "error_lines",
     "dataset_ids",
     "provider_ids",
     "methods",
@@ -139,6 +156,68 @@ def fill_defaults(instance: Any, schema: dict, root: dict | None = None) -> Any:
     return instance
 
 
+def parse_key_path(text: str) -> list[str | int]:
+    """``providers[2].model`` -> ``['providers', 2, 'model']`` (the inverse of the key paths in messages)."""
+    return [int(i) if i else k for k, i in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text)]
+
+
+def config_layers(files: Iterable[str | Path], overrides: dict | None = None) -> list[tuple[str, Any]]:
+    """The merged config's layers, lowest precedence first: each file as written (name relative to
+    the working directory when inside it), then the ``--config`` overrides (named ``--config``)."""
+    layers: list[tuple[str, Any]] = []
+    for f in files:
+        name = str(f)
+        try:
+            rel = os.path.relpath(f)
+            if not rel.startswith(".."):
+                name = rel
+        except ValueError:  # another drive
+            pass
+        layers.append((name, load_yaml(f)))
+    if overrides:
+        layers.append(("--config", dict(overrides)))
+    return layers
+
+
+def _child(node: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+        return True, node[part]
+    if isinstance(node, dict) and part in node:
+        return True, node[part]
+    return False, None
+
+
+def key_owner(parts: list[str | int], layers: list[tuple[str, Any]]) -> str | None:
+    """The layer that sets the value at ``parts``, following Snakemake's merge (``update_config``):
+    a mapping merges key by key over the earlier layers; anything else (a list, a scalar) replaces
+    the earlier values whole. A key that no layer holds (a missing required key) belongs to the
+    layer holding its deepest existing parent; None when not even the top key is held."""
+    live = [(name, data) for name, data in layers]
+    owner = None
+    for part in parts:
+        found = [(name, value) for name, node in live for ok, value in [_child(node, part)] if ok]
+        if not found:
+            break
+        # A later non-mapping replaces everything before it; a mapping merges with the mappings
+        # after the last non-mapping.
+        last_plain = max((i for i, (_, v) in enumerate(found) if not isinstance(v, dict)), default=-1)
+        if last_plain == len(found) - 1:
+            found = found[-1:]
+        else:
+            found = found[last_plain + 1 :]
+        live = found
+        owner = live[-1][0]
+    return owner
+
+
+def _did_you_mean(key: Any, known: Iterable[str]) -> str:
+    known = sorted(known)
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known keys: {', '.join(known)})" if known else ""
+
+
 def _schema_errors(config: dict, schema: dict) -> list[str]:
     import jsonschema
 
@@ -154,6 +233,11 @@ def _schema_errors(config: dict, schema: dict) -> list[str]:
         elif err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else err.message
             messages.append(f"{_key_path(list(err.absolute_path) + [missing])}: required key is missing")
+        elif err.validator == "additionalProperties" and err.validator_value is False and isinstance(err.instance, dict):
+            known = err.schema.get("properties", {})
+            for key in err.instance:
+                if key not in known:
+                    messages.append(f"{_key_path(list(err.absolute_path) + [key])}: unknown key{_did_you_mean(key, known)}")
         elif err.validator == "propertyNames":
             messages.append(f"{where}: key {err.instance!r} is not a valid id ({err.message})")
         else:
@@ -259,14 +343,33 @@ def _cross_reference_errors(config: dict) -> list[str]:
     return errors
 
 
-def validate_config(config: dict, schema: dict | str | Path | None = None, source: str | None = None) -> dict:
+def error_lines(errors: list[str], source: str | None, layers: list[tuple[str, Any]] | None) -> str:
+    """One line per error, each prefixed with the file that holds its key (see :func:`key_owner`),
+    else with ``source``."""
+    lines = []
+    for e in errors:
+        where = None
+        if layers:
+            where = key_owner(parse_key_path(e.split(": ", 1)[0]), layers)
+        where = where or source
+        lines.append(f"  {where}: {e}" if where else f"  {e}")
+    return "\n".join(lines)
+
+
+def validate_config(
+    config: dict,
+    schema: dict | str | Path | None = None,
+    source: str | None = None,
+    layers: list[tuple[str, Any]] | None = None,
+) -> dict:
     """Fill defaults, validate against the schema and cross-check; return the (same) config dict.
 
-    ``source`` names the config file in error messages. Raises :class:`ConfigError` listing
-    every problem found, one ``key.path: message`` per line.
+    ``source`` names the config file in error messages; with ``layers`` (the merged files as
+    written, :func:`config_layers`) each line names the file that holds its key instead. Raises
+    :class:`ConfigError` listing every problem found, one ``file: key.path: message`` per line.
     """
-    prefix = f"{source}: " if source else ""
     if not isinstance(config, dict):
+        prefix = f"{source}: " if source else ""
         raise ConfigError(f"{prefix}<top level>: expected a mapping of keys, got {type(config).__name__}")
     if not isinstance(schema, dict):
         schema = load_schema(schema)
@@ -275,8 +378,7 @@ def validate_config(config: dict, schema: dict | str | Path | None = None, sourc
     if not errors:  # cross-references assume the shapes the schema guarantees
         errors = _cross_reference_errors(config)
     if errors:
-        lines = "\n".join(f"  {prefix}{e}" for e in errors)
-        raise ConfigError(f"invalid workflow configuration:\n{lines}")
+        raise ConfigError(f"invalid workflow configuration:\n{error_lines(errors, source, layers)}")
     return config
 
 

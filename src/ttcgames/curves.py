@@ -135,7 +135,8 @@ def _bool_value(raw: object, *, where: str, column: str) -> bool:
 def read_generations(path: str | os.PathLike) -> pd.DataFrame:
     """Generation records (contracts.md, "generation"): one JSON object per line with at least
     ``qid``, ``sample`` and ``num_tokens``. Returns columns ``qid, sample, num_tokens`` plus
-    ``reasoning_tokens`` (NaN when null or absent)."""
+    ``reasoning_tokens`` (NaN when null or absent; else an integer in [0, num_tokens], the
+    tokens before the end of the reasoning)."""
     path = Path(path)
     rows = []
     for lineno, obj in iter_jsonl(path, ("qid", "sample", "num_tokens"), error=CurveInputError):
@@ -144,12 +145,19 @@ def read_generations(path: str | os.PathLike) -> pd.DataFrame:
         if tokens < 0:
             raise CurveInputError(f"{where}: column 'num_tokens' is negative ({tokens})")
         rt = obj.get("reasoning_tokens")
+        if rt is not None:
+            rt = _int_value(rt, where=where, column="reasoning_tokens")
+            if not 0 <= rt <= tokens:
+                raise CurveInputError(
+                    f"{where}: column 'reasoning_tokens' is {rt}; it counts part of the sample's "
+                    f"{tokens} tokens (num_tokens), so it must lie in [0, {tokens}]"
+                )
         rows.append(
             (
                 str(obj["qid"]),
                 _int_value(obj["sample"], where=where, column="sample"),
                 tokens,
-                np.nan if rt is None else float(_int_value(rt, where=where, column="reasoning_tokens")),
+                np.nan if rt is None else float(rt),
                 lineno,
             )
         )

@@ -10,8 +10,21 @@ Numeric extraction tries, in order (the first that finds a number wins):
 3. ``last_equals``: the number right after the last ``=`` (the tiny model often writes "6 + 9 = 15 ...");
 4. ``last_number``: the last number anywhere (lm-eval's "flexible extract"), skipping operands
    of an expression (a number next to ``+ - * /``), which restate the question.
-Numbers may carry thousands separators ("1,234"), a leading ``$`` and a trailing period; they are
-compared as exact decimals, so "12", "12.0" and "12." all equal gold "12".
+Numbers may carry thousands separators ("1,234", LaTeX "1{,}234" and "10\\,000", thin spaces), a
+leading ``$`` and a trailing period. A number directly followed by ``/number`` is a fraction
+("5/2"), by ``^n`` or ``^{n}`` a power ("10^3"), and ``\\frac{3}{4}`` (also ``\\dfrac``,
+``\\tfrac``) is read as 3/4: each is one exact value, never its first or last part. Values are
+compared exactly: the canonical form is the integer, the terminating decimal ("2.5") or the
+reduced fraction ("1/3"), so "12", "12.0" and "12." all equal gold "12" and "5/2" equals "2.5".
+Markdown bold (``**15**``) is not a multiplication. A number longer than 300 characters, or a
+power with more than 1000 digits, is no answer (``None`` from that strategy).
+
+Every extractor runs in time linear in the text (no regex with nested or adjacent overlapping
+quantifiers; the operand test and ``\\boxed`` matching scan each character a bounded number of
+times), so a long degenerate sample (e.g. thousands of unclosed ``\\boxed{``) cannot stall grading.
+
+Generation records are type-checked on read: ``qid`` a string, ``sample`` an integer, ``text`` a
+string; anything else (e.g. ``"text": null``) is an error naming the file and line.
 
 Grading kinds (``EXTRACTIONS``, the config's ``grading.kind`` or a dataset's ``grading`` key):
 
@@ -50,6 +63,7 @@ import re
 import threading
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +80,7 @@ __all__ = [
     "math_verify_timeout",
     "extract_answer",
     "normalize_number",
+    "canonical_fraction",
     "answers_match",
     "grade_records",
     "grade_file",
@@ -80,17 +95,34 @@ GRADE_COLUMNS = ("qid", "sample", "answer", "valid", "correct")
 # Extra columns of the reference kinds: the verifier's verdict (as imported traces carry it) and its string.
 REFERENCE_GRADE_COLUMNS = ("trace_correct", "explanation")
 
+# Thousands separators: "1,234", LaTeX "1{,}234", "10\\,000" and "10\\ 000", thin and narrow
+# no-break spaces.
+_SEPARATORS = ("{,}", "\\,", "\\ ", "\u2009", "\u202f", ",")  # removed in this order: "," last
+_SEP = "(?:" + "|".join(re.escape(x) for x in _SEPARATORS) + ")"
 # A number: optional sign (not a minus between two operands, "12-5"), digits with optional
 # thousands groups, optional decimals.
-_NUMBER = r"(?<![\w)])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w)])-?\d+(?:\.\d+)?|(?<![\w)])-?\.\d+"
+_NUMBER = (
+    r"(?<![\w)])-?\d{1,3}(?:" + _SEP + r"\d{3})+(?:\.\d+)?"
+    r"|(?<![\w)])-?\d+(?:\.\d+)?|(?<![\w)])-?\.\d+"
+)
 NUMBER_RE = re.compile(_NUMBER)
-_PREFIX = r"\s*[*\"'`]*\s*\$?\s*"  # tolerate markdown bold, quotes and a dollar sign before the number
+# A value: a number, or a fraction "5/2", or a power "10^3" / "10^{3}", read as one exact value.
+_VALUE = "(?:" + _NUMBER + r")(?:/(?:" + _NUMBER + r")|\^\{?-?\d+\}?)?"
+VALUE_RE = re.compile(_VALUE)
+# LaTeX fractions of two plain numbers become "a/b" before extraction.
+_FRAC_RE = re.compile(r"\\[dt]?frac\s*\{\s*(-?[\d.,]+)\s*\}\s*\{\s*(-?[\d.,]+)\s*\}")
+# Tolerate markdown bold, quotes and dollar signs before the number: one character class, so the
+# match time stays linear however long the run.
+_PREFIX = r"[\s*\"'`$]*"
+ANSWER_PHRASE_RE = re.compile(r"answer\b[^\n\d=]{0,40}?(?:\bis\b|:|=)" + _PREFIX + "(" + _VALUE + ")", re.IGNORECASE)
+EQUALS_RE = re.compile(r"=" + _PREFIX + "(" + _VALUE + ")")
 # An operand of an arithmetic expression ("3 + 9 is the sum", "you can solve 6 * 5") restates the
-# question rather than answering it.
-_OPERATOR_BEFORE = re.compile(r"[-+*/×÷]\s*$")
-_OPERATOR_AFTER = re.compile(r"^\s*[-+*/×÷]\s*\d")
-ANSWER_PHRASE_RE = re.compile(r"answer\b[^\n\d=]{0,40}?(?:\bis\b|:|=)" + _PREFIX + "(" + _NUMBER + ")", re.IGNORECASE)
-EQUALS_RE = re.compile(r"=" + _PREFIX + "(" + _NUMBER + ")")
+# question rather than answering it; "**" is markdown bold, not an operator.
+_OPERATORS = "+-*/×÷"
+# Bounds on what is read as a number: a longer digit string or a power with more digits is no
+# answer (and converting it would cost time quadratic in its length).
+_MAX_DIGITS = 300
+_MAX_POWER_DIGITS = 1000
 
 
 @dataclass(frozen=True)
@@ -106,26 +138,71 @@ class NumericExtraction:
             raise ValueError(f"unknown or empty extraction strategies {unknown}; known: {', '.join(_STRATEGIES)}")
 
 
-def normalize_number(text: str) -> str | None:
-    """Canonical form of a number ("1,234" -> "1234", "12.0" -> "12", "$5." -> "5"); None if not a number."""
-    cleaned = text.strip().replace(",", "").replace("$", "").rstrip(".").strip()
-    if not re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)", cleaned):
+_PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+
+
+def _exact(number: str) -> Fraction | None:
+    """A plain number (separators already removed) as an exact fraction."""
+    if not _PLAIN_NUMBER.fullmatch(number):
         return None
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+        return Fraction(Decimal(number))
+    except (InvalidOperation, ValueError):
         return None
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
+
+
+def canonical_fraction(value: Fraction) -> str:
+    """The integer ("12"), the terminating decimal ("2.5", "-0.125") or the reduced fraction ("1/3")."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    rest, k2, k5 = value.denominator, 0, 0
+    while rest % 2 == 0:
+        rest, k2 = rest // 2, k2 + 1
+    while rest % 5 == 0:
+        rest, k5 = rest // 5, k5 + 1
+    if rest != 1:
+        return f"{value.numerator}/{value.denominator}"
+    k = max(k2, k5)
+    digits = str(abs(value.numerator * 10**k // value.denominator)).rjust(k + 1, "0")
+    return ("-" if value < 0 else "") + (digits[:-k] + "." + digits[-k:]).rstrip("0")
+
+
+def normalize_number(text: str) -> str | None:
+    """Canonical form of a number, fraction or power ("1,234" -> "1234", "12.0" -> "12", "$5." -> "5",
+    "10\\,000" -> "10000", "5/2" -> "2.5", "10^3" -> "1000", "2/6" -> "1/3"); None if it is none."""
+    cleaned = text.strip()
+    for sep in _SEPARATORS:
+        cleaned = cleaned.replace(sep, "")
+    cleaned = cleaned.replace("$", "").rstrip(".").strip()
+    if len(cleaned) > _MAX_DIGITS:
+        return None
+    if "^" in cleaned:
+        base_text, _, exp_text = cleaned.partition("^")
+        exp_text = exp_text.strip().removeprefix("{").removesuffix("}").strip()
+        base = _exact(base_text.strip())
+        if base is None or not re.fullmatch(r"-?\d+", exp_text):
+            return None
+        if len(base_text) * abs(int(exp_text)) > _MAX_POWER_DIGITS:
+            return None
+        if base == 0 and int(exp_text) < 0:
+            return None
+        return canonical_fraction(base ** int(exp_text))
+    if "/" in cleaned:
+        num_text, _, den_text = cleaned.partition("/")
+        num, den = _exact(num_text.strip()), _exact(den_text.strip())
+        if num is None or den is None or den == 0:
+            return None
+        return canonical_fraction(num / den)
+    value = _exact(cleaned)
+    return None if value is None else canonical_fraction(value)
 
 
 def _from_boxed(text: str) -> str | None:
     content = _last_boxed(text)
     if content is None:
         return None
-    numbers = NUMBER_RE.findall(content)
-    return numbers[-1] if numbers else None
+    values = VALUE_RE.findall(content)
+    return values[-1] if values else None
 
 
 def _from_answer_phrase(text: str) -> str | None:
@@ -138,11 +215,39 @@ def _from_last_equals(text: str) -> str | None:
     return matches[-1] if matches else None
 
 
+def _is_operator(text: str, i: int) -> bool:
+    """``text[i]`` is an arithmetic operator (a ``*`` of markdown's ``**`` is not)."""
+    ch = text[i]
+    if ch not in _OPERATORS:
+        return False
+    if ch == "*" and ((i > 0 and text[i - 1] == "*") or (i + 1 < len(text) and text[i + 1] == "*")):
+        return False
+    return True
+
+
+def _is_operand(text: str, start: int, end: int) -> bool:
+    """The value at ``text[start:end]`` is next to an operator: "+ 5", "5 * 3" (the operand
+    restates the question). Scans only the whitespace around the value, so every character of the
+    text is looked at a bounded number of times over all values."""
+    j = start - 1
+    while j >= 0 and text[j].isspace():
+        j -= 1
+    if j >= 0 and _is_operator(text, j):
+        return True
+    k = end
+    while k < len(text) and text[k].isspace():
+        k += 1
+    if k < len(text) and _is_operator(text, k):
+        k += 1
+        while k < len(text) and text[k].isspace():
+            k += 1
+        return k < len(text) and text[k].isdigit()
+    return False
+
+
 def _from_last_number(text: str, skip_operands: bool = False) -> str | None:
-    for match in reversed(list(NUMBER_RE.finditer(text))):
-        if skip_operands and (
-            _OPERATOR_BEFORE.search(text[: match.start()]) or _OPERATOR_AFTER.match(text[match.end() :])
-        ):
+    for match in reversed(list(VALUE_RE.finditer(text))):
+        if skip_operands and _is_operand(text, match.start(), match.end()):
             continue
         return match.group()
     return None
@@ -181,6 +286,7 @@ EXTRACTIONS: dict[str, Extraction] = {
 
 def extract_answer(text: str, config: NumericExtraction = EXTRACTIONS["numeric"]) -> str | None:
     """The sample's final answer in canonical form, or None (the invalid marker) when there is none."""
+    text = _FRAC_RE.sub(r"\1/\2", text)
     for name in config.strategies:
         if name == "last_number":
             raw = _from_last_number(text, config.skip_operands)
@@ -197,7 +303,7 @@ def answers_match(predicted: str | None, gold: str) -> bool:
     """True when the extracted answer equals the gold answer (as exact numbers when gold is numeric)."""
     if predicted is None:
         return False
-    gold_number = normalize_number(gold)
+    gold_number = normalize_number(_FRAC_RE.sub(r"\1/\2", gold))
     if gold_number is not None:
         return predicted == gold_number
     return predicted.strip().lower() == gold.strip().lower()
@@ -344,8 +450,8 @@ def grade_file(
     """
     if kind not in EXTRACTIONS:
         raise ValueError(f"unknown grading kind {kind!r}; known: {', '.join(sorted(EXTRACTIONS))}")
-    generations = read_jsonl(gen_path, required=("qid", "sample", "text"))
-    questions = read_jsonl(data_path, required=("qid", "answer"))
+    generations = read_jsonl(gen_path, required=("qid", "sample", "text"), types={"qid": str, "sample": int, "text": str})
+    questions = read_jsonl(data_path, required=("qid", "answer"), types={"qid": str, "answer": str})
     config = EXTRACTIONS[kind]
     rows = grade_records(generations, questions, config, where=str(gen_path))
     return write_csv(out_path, rows, grade_columns(config))

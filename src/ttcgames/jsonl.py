@@ -67,16 +67,42 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list", dict: "an object"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", str: "a string", int: "an integer", float: "a number", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _has_type(value: Any, expected: type | tuple[type, ...]) -> bool:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool) and bool not in kinds:
+        return False  # JSON true/false is no integer or number here
+    if isinstance(value, int) and float in kinds:
+        return True
+    return isinstance(value, kinds)
+
+
 def iter_jsonl(
     path: str | os.PathLike,
     required: Sequence[str] = (),
     *,
     error: type[Exception] = ArtifactError,
+    types: Mapping[str, type | tuple[type, ...]] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` for every non-blank line of a JSONL file, the one JSONL reader
     of the package. Every line must be a JSON object holding the ``required`` keys; otherwise
     ``error`` (a stage's own error class; ``ArtifactError`` by default) is raised with the message
-    ``<path>:<line>: ...``."""
+    ``<path>:<line>: ...``.
+
+    ``types`` maps keys to the Python type(s) their JSON value must have when present (``str``,
+    ``int``, ``float`` (an integer is a number too), ``bool``, ``list``, ``dict``, or a tuple of
+    them; ``type(None)`` allows null). A mismatch is an error naming the file, line and key, e.g.
+    ``gen.jsonl:3: key 'text' must be a string, got null``."""
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: file not found")
@@ -97,12 +123,22 @@ def iter_jsonl(
             missing = [k for k in required if k not in obj]
             if missing:
                 raise error(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
+            for key, expected in (types or {}).items():
+                if key in obj and not _has_type(obj[key], expected):
+                    kinds = expected if isinstance(expected, tuple) else (expected,)
+                    want = " or ".join("null" if k is type(None) else _TYPE_NAMES.get(k, k.__name__) for k in kinds)
+                    raise error(f"{path}:{lineno}: key {key!r} must be {want}, got {_json_type(obj[key])}")
             yield lineno, obj
 
 
-def read_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Read a JSONL file; every non-blank line must be an object holding the ``required`` keys."""
-    return [obj for _, obj in iter_jsonl(path, required)]
+def read_jsonl(
+    path: str | os.PathLike,
+    required: Sequence[str] = (),
+    types: Mapping[str, type | tuple[type, ...]] | None = None,
+) -> list[dict[str, Any]]:
+    """Read a JSONL file; every non-blank line must be an object holding the ``required`` keys and,
+    where given, values of the ``types`` (``iter_jsonl``)."""
+    return [obj for _, obj in iter_jsonl(path, required, types=types)]
 
 
 def file_sha256(path: str | os.PathLike) -> str:

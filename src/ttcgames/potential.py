@@ -4,7 +4,12 @@ Bounded rationality (Eq. 7 bottom, Eq. 23): an exact potential for the providers
 
     Phi = sum_i log(p_i - c_i) + beta * sum_i V_i - log(e^{beta V0} + sum_i e^{beta V_i}),
 
-so a unilateral deviation changes Phi by exactly the change of the mover's log U.
+so a unilateral deviation changes Phi by exactly the change of the mover's log U. A provider at a
+level with zero profit (a level with zero tokens has price and cost 0) earns nothing whatever its
+share, log U = -inf, and so Phi = -inf for every profile that puts some provider there; we keep that
+value (it is what Eq. 7 says, and a move off such a level raises Phi from -inf, as Theorem 1 needs)
+rather than drop the term, which would break exactness. The trajectory's ``potential`` column
+reads ``-inf`` on those rows.
 
 Perfect rationality (Eq. 7 top, Eq. 19): Phi = log(p - c of the provider offering the highest value)
 + C * (second-highest value), with the abstention value V0 taking part in the ordering. When

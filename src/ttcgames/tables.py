@@ -96,11 +96,13 @@ class TableInputError(ValueError):
 
 
 def _unit(scale: float) -> str:
+    """The unit of a dollar amount multiplied by ``scale``: 1000 -> ``$ x 1e-3`` (the paper's),
+    0.001 -> ``$ x 1e3``, other scales -> ``$ / 250``."""
     if scale == 1:
         return "$"
     exp = math.log10(scale)
     if abs(exp - round(exp)) < 1e-9:
-        return f"$ x 1e-{int(round(exp))}"
+        return f"$ x 1e{-int(round(exp))}"
     return f"$ / {scale:g}"
 
 
@@ -305,6 +307,10 @@ def _layout(frame: pd.DataFrame, digits: int) -> tuple[list[tuple[str, str]], li
     return combos, quantities, cells
 
 
+def _has_auction_poa(frame: pd.DataFrame) -> bool:
+    return bool(((frame["mechanism"] == AUCTION) & (frame["quantity"] == "Price of anarchy")).any())
+
+
 def _has_intervals(frame: pd.DataFrame) -> bool:
     return "lo" in frame.columns and pd.to_numeric(frame["lo"], errors="coerce").notna().any()
 
@@ -312,7 +318,13 @@ def _has_intervals(frame: pd.DataFrame) -> bool:
 _INTERVAL_NOTE = (
     "Brackets: percentile interval of a paired bootstrap over questions (curves, market, equilibrium, "
     "optimum and auction rebuilt per replicate); (x%): share of replicates with the same auction winner "
-    "or runner-up. The auction's price of anarchy is 1 by construction (Eq. 13)."
+    "or runner-up."
+)
+# Always in the caption: the auction row is no finding (Eq. 13), only a consistency check of the
+# auction's welfare against the best contribution max_i W_i^*.
+_AUCTION_POA_NOTE = (
+    "The auction's price of anarchy is 1 by construction (Eq. 13: the winner is the provider with the "
+    "highest W_i^*); its row only checks that."
 )
 
 
@@ -346,6 +358,7 @@ def render_markdown(frame: pd.DataFrame, *, digits: int = 2, labels: Mapping[str
     header = ["quantity"] + [f"{_combo_label(d, m, labels)}: {mech}" for d, m in combos for mech in (GAME, AUCTION)]
     lines = [
         f"Table 2: game (equilibrium of better-response dynamics) vs auction; money in {', '.join(units) or '$'}."
+        + (" " + _AUCTION_POA_NOTE if _has_auction_poa(frame) else "")
         + (" " + _INTERVAL_NOTE if _has_intervals(frame) else ""),
         "",
         "| " + " | ".join(header) + " |",
@@ -369,9 +382,9 @@ def _tex(text: str) -> str:
 
 
 def _unit_tex(unit: str) -> str:
-    match = re.fullmatch(r"\$ x 1e-(\d+)", unit)
+    match = re.fullmatch(r"\$ x 1e(-?\d+)", unit)
     if match:
-        return rf"\$ $\times 10^{{-{match.group(1)}}}$"
+        return rf"\$ $\times 10^{{{match.group(1)}}}$"
     return _tex(unit)
 
 
@@ -392,6 +405,7 @@ def render_latex(
         caption = (
             r"Equilibrium of the test-time compute game $\mathcal{G}$ vs the auction $\tilde{\mathcal{G}}$. "
             + (f"Money in {unit_tex}." if unit_tex else "")
+            + (" " + _tex(_AUCTION_POA_NOTE) if _has_auction_poa(frame) else "")
             + (" " + _tex(_INTERVAL_NOTE) if _has_intervals(frame) else "")
         )
     out = [

@@ -2,7 +2,8 @@
 
 - Theorem 2 (perfect rationality): the dominant provider's equilibrium level and the value some rival
   must offer in any pure equilibrium.
-- Theorem 4: the lower bound on the price of anarchy, up to higher-order terms (Appendix B.4).
+- Theorem 4: the lower bound on the price of anarchy, up to higher-order terms (Appendix B.4), and
+  whether it is informative for the game at hand.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .market import Market
 from .payoffs import gather
 from .shares import is_perfect
 
-__all__ = ["Theorem2", "theorem2", "Theorem4", "theorem4_bound"]
+__all__ = ["Theorem2", "theorem2", "Theorem4", "theorem4_bound", "EXPANSION_LIMIT"]
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,21 @@ class Theorem2:
     """Theorem 2's characterisation of every pure equilibrium at beta = inf.
 
     ``dominant`` is the provider with the highest best value V*_1 (Eq. 8); ``level`` its equilibrium
-    level max{theta : V_1(theta) > V*_2}; ``rival_threshold`` the value that at least one rival must
-    exceed (-inf when the set in Theorem 2 (ii) is empty). The abstention value V0 competes like a
-    rival: the threshold is max(V*_2, V0). ``dominant`` is None when no provider can beat it.
+    level max{theta : V_1(theta) > T}; ``rival_threshold`` the value that at least one rival must
+    exceed (-inf when the set in Theorem 2 (ii) is empty). ``dominant`` is None when no provider
+    beats T.
+
+    The paper states the theorem for V0 below every offer. Here the abstention value V0 competes
+    like a rival that always offers V0 (Section 2: users abstain when no provider offers more), so
+    both parts use T = max(V*_2, V0) where the paper has V*_2 (the proof in Appendix B.2 carries
+    over with the abstention as provider 2):
+
+    (i)  theta_1 = max{theta_1 : V_1(theta_1) > T};
+    (ii) some rival i != 1 offers V_i(theta_i) > max{V_1(theta_1) : V0 <= V_1(theta_1) < T and
+         p_1(theta_1) - c_1(theta_1) > p_1(theta_1^dagger) - c_1(theta_1^dagger)}.
+
+    A more profitable deviation of provider 1 that offers less than V0 is already beaten by the
+    abstention, so no rival needs to beat it; with V0 >= V*_2 the set in (ii) is empty.
     """
 
     v_star: np.ndarray
@@ -52,14 +65,27 @@ def theorem2(market: Market) -> Theorem2:
     cands = [
         float(value[first, j])
         for j in range(k)
-        if value[first, j] < second and profit[j] > profit[level]
+        if market.v0 <= value[first, j] < threshold and profit[j] > profit[level]
     ]
     return Theorem2(v_star, first, level, threshold, max(cands) if cands else -np.inf)
 
 
+# The first-order bound drops terms of order e^{-2 beta dV} (Lemma 2, Eq. 55 and 63): it is read as
+# a bound only while both expansion terms e^{-beta dV}, e^{-beta dV*} are at most this.
+EXPANSION_LIMIT = 0.1
+
+
 @dataclass(frozen=True)
 class Theorem4:
-    """Theorem 4's bound, PoA >= 1 + dW/W* + f(beta) (Eq. 70), with its parts."""
+    """Theorem 4's bound, PoA >= 1 + dW/W* + f(beta) (Eq. 70), with its parts.
+
+    ``expansion`` holds e^{-beta dV} and e^{-beta dV*} (both 0 at beta = inf). ``informative`` is
+    False, with the reason in ``why_not``, when the bound says nothing about this game: when it is
+    at most 1 (the price of anarchy is at least 1 by definition, Eq. 9; at small beta the bound is
+    often negative), or when an expansion term exceeds ``EXPANSION_LIMIT`` (the dropped
+    higher-order terms are then not small, and the "bound" can even exceed the true price of
+    anarchy).
+    """
 
     bound: float
     leading: float
@@ -68,6 +94,22 @@ class Theorem4:
     delta_w: float
     delta_v_eq: float
     delta_v_star: float
+    expansion: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def why_not(self) -> str | None:
+        if max(self.expansion) > EXPANSION_LIMIT:
+            return (
+                f"beyond the first-order expansion: e^(-beta dV) = {max(self.expansion):.3g} > {EXPANSION_LIMIT} "
+                "(the higher-order terms the bound drops are not small)"
+            )
+        if not self.bound > 1.0:
+            return f"the bound {self.bound:.6g} is at most 1, which the price of anarchy always is"
+        return None
+
+    @property
+    def informative(self) -> bool:
+        return self.why_not is None
 
 
 def _top_two(values: np.ndarray, v0: float) -> tuple[np.ndarray, float]:
@@ -104,9 +146,10 @@ def theorem4_bound(market: Market, equilibrium: np.ndarray, beta: float) -> Theo
     delta_w = w_star - float(w_eq[pi[0]])
     leading = 1.0 + delta_w / w_star
     if is_perfect(beta):
-        f = 0.0
+        f, expansion = 0.0, (0.0, 0.0)
     else:
         drho = float((rho_eq[pi[0]] - rho_eq[pi[1:]]).sum())
         rest = float((1.0 + w_st[pi_star[1:]] / w_star).sum())
-        f = math.exp(-beta * dv_eq) * (1.0 + drho / w_star) - math.exp(-beta * dv_st) * (1.0 + rest)
-    return Theorem4(leading + f, leading, f, w_star, delta_w, dv_eq, dv_st)
+        expansion = (math.exp(-beta * dv_eq), math.exp(-beta * dv_st))
+        f = expansion[0] * (1.0 + drho / w_star) - expansion[1] * (1.0 + rest)
+    return Theorem4(leading + f, leading, f, w_star, delta_w, dv_eq, dv_st, expansion)

@@ -23,6 +23,7 @@ from typing import Any
 from .config import (
     ConfigError,
     _schema_errors,
+    error_lines,
     fill_defaults,
     load_schema,
     provider_methods,
@@ -79,13 +80,18 @@ def _cross_errors(config: dict) -> list[str]:
     return errors
 
 
-def validate_trace_config(config: dict, schema: dict | str | Path | None = None, source: str | None = None) -> dict:
+def validate_trace_config(
+    config: dict,
+    schema: dict | str | Path | None = None,
+    source: str | None = None,
+    layers: list[tuple[str, Any]] | None = None,
+) -> dict:
     """Fill the trace keys' defaults, validate them and cross-check (see the module docstring).
 
     Only configs with ``source: traces`` are cross-checked; others just get the defaults.
-    Returns the same dict; raises ``ConfigError`` listing every problem.
+    Returns the same dict; raises ``ConfigError`` listing every problem, each line naming the file
+    that holds the key (``layers``, see ``ttcgames.config.key_owner``) or else ``source``.
     """
-    prefix = f"{source}: " if source else ""
     if not isinstance(schema, dict):
         schema = load_schema(schema or default_trace_schema_path())
     fill_defaults(config, schema)
@@ -93,8 +99,7 @@ def validate_trace_config(config: dict, schema: dict | str | Path | None = None,
     if not errors and uses_traces(config):
         errors = _cross_errors(config)
     if errors:
-        lines = "\n".join(f"  {prefix}{e}" for e in errors)
-        raise ConfigError(f"invalid trace configuration:\n{lines}")
+        raise ConfigError(f"invalid trace configuration:\n{error_lines(errors, source, layers)}")
     return config
 
 

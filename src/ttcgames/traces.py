@@ -37,8 +37,11 @@ Steps (``import_traces``):
    sample without a label never wins a vote), the ``label_source`` (``explanations``, ``text`` or
    ``none``), the gold label and the explanation string.
 4. Null rewards: the reference ranks them below every real reward (``-inf``). The rewards CSV must
-   hold finite numbers, so with policy ``lowest`` a null reward is written as (lowest real reward
-   of the file - 1) with ``reward_missing = true``: the same ranking; policy ``fail`` stops.
+   hold finite numbers, so with policy ``lowest`` a null reward is written as
+   ``null_reward_fill(m)`` = m - max(1, |m|) for the lowest real reward m of the file, with
+   ``reward_missing = true``: the same ranking. Subtracting a plain 1 would be absorbed once
+   |m| >= 2^53 (2^24 at the float32 precision best-of-n compares at); m - max(1, |m|) is 2m or
+   0 for |m| >= 1, strictly below m in float64 and float32 alike. Policy ``fail`` stops.
 5. A report JSON per file: lines, bad lines (line and reason), repeated qids, truncated and short
    questions; labels from explanations, from text and none, and each explanation case
    (``ttcgames.explanations.CASES``, so a string in no known shape is counted, not fatal); samples
@@ -73,6 +76,7 @@ __all__ = [
     "REWARD_COLUMNS",
     "TraceError",
     "TraceRecord",
+    "null_reward_fill",
     "TraceReadResult",
     "model_name_from_filename",
     "answer_extractor",
@@ -457,6 +461,14 @@ def reasoning_tie_stats(
     return {"questions_with_tied_reasoning": tied, "questions_with_one_kept_sample": single, "questions_with_no_kept_sample": none}
 
 
+def null_reward_fill(lowest: float) -> float:
+    """A finite reward strictly below ``lowest`` in float64 and float32 (module docstring, step 4)."""
+    fill = float(lowest) - max(1.0, abs(float(lowest)))
+    if not math.isfinite(fill):
+        raise TraceError(f"rewards reach {lowest!r}: no finite reward ranks below it (traces.null_rewards: fail)")
+    return fill
+
+
 def trace_rows(
     records: Sequence[TraceRecord],
     *,
@@ -486,7 +498,7 @@ def trace_rows(
             f"{where}:{first.line}: {missing} null reward(s), first in question {first.qid!r} "
             "(traces.null_rewards is 'fail'; 'lowest' ranks them below every real reward)"
         )
-    fill = (min(real) - 1.0) if real else 0.0
+    fill = null_reward_fill(min(real)) if real else 0.0
     gens, grades, rewards = [], [], []
     stats: dict[str, Any] = {
         "samples": 0,

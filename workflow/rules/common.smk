@@ -22,10 +22,15 @@ from ttcgames.rewards import ARMORM_REPO  # noqa: E402
 SCHEMAS = ROOT / "workflow" / "schemas"
 CONFIG_SOURCE = "config from " + ", ".join(str(f) for f in workflow.configfiles)
 try:
-    ttc.validate_config(config, SCHEMAS / "config.schema.yaml", source=CONFIG_SOURCE)
+    # The merged layers, lowest precedence first (the Snakefile's configfile, each --configfile,
+    # --config), so that an error line names the file holding the key.
+    _cli_files = list(workflow.config_settings.configfiles)
+    _own_files = [] if workflow.config_settings.replace_workflow_config else workflow.configfiles[len(_cli_files) :]
+    CONFIG_LAYERS = ttc.config_layers([*_own_files, *_cli_files], workflow.config_settings.config)
+    ttc.validate_config(config, SCHEMAS / "config.schema.yaml", source=CONFIG_SOURCE, layers=CONFIG_LAYERS)
     # traces.schema.yaml: the trace import and the reasoning bins (its defaults always apply;
     # its cross-checks only with source: traces).
-    ttc_traces.validate_trace_config(config, SCHEMAS / "traces.schema.yaml", source=CONFIG_SOURCE)
+    ttc_traces.validate_trace_config(config, SCHEMAS / "traces.schema.yaml", source=CONFIG_SOURCE, layers=CONFIG_LAYERS)
 except ttc.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
