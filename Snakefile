@@ -32,15 +32,15 @@ else:
 
 include: "workflow/rules/curves.smk"
 include: "workflow/rules/markets.smk"
-include: "workflow/rules/games.smk"
+include: "workflow/rules/game.smk"
 include: "workflow/rules/uncertainty.smk"
-include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         targets("all"),
-    default_target: True
 
 
 # Named partial targets: rerun the pipeline up to one stage.

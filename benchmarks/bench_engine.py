@@ -28,11 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ttcgames.analysis import solve_game
-from ttcgames.dynamics import better_response_dynamics
-from ttcgames.market import market_from_rows
-from ttcgames.optimum import brute_force_optimum, social_optimum
-from ttcgames.payoffs import social_welfare
+from ttcgames.game.analysis import solve_game
+from ttcgames.game.dynamics import better_response_dynamics
+from ttcgames.game.market import market_from_rows
+from ttcgames.game.optimum import brute_force_optimum, social_optimum
+from ttcgames.game.payoffs import social_welfare
 
 # Paper-facts prices (USD per 1M tokens) of the nine non-reasoning models.
 PRICES = [0.1455, 0.1245, 0.10, 0.08, 0.10, 0.10, 0.20, 0.065, 0.1465]
@@ -112,7 +112,7 @@ def main() -> int:
             w = csv.DictWriter(fh, fieldnames=list(paper_like_rows()[0]))
             w.writeheader()
             w.writerows(paper_like_rows())
-        cmd = [sys.executable, "-m", "ttcgames.cli", "game", str(csv_path), "--json", str(Path(tmp) / "g.json")]
+        cmd = [sys.executable, "-m", "ttcgames.game.cli", "game", str(csv_path), "--json", str(Path(tmp) / "g.json")]
         for b in betas:
             cmd += ["--beta", repr(float(b))]
         cli_times = []

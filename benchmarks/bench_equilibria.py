@@ -1,4 +1,4 @@
-"""Benchmark of the exact enumeration of every pure equilibrium (ttcgames.equilibria).
+"""Benchmark of the exact enumeration of every pure equilibrium (ttcgames.game.equilibria).
 
 (a) All pure equilibria of the seeded 9-provider x 6-level paper-like market of bench_engine.py
     (10,077,696 profiles) for the 100 betas numpy.logspace(0, 6, 100), plus beta = inf:
@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engine import paper_like_rows, random_rows, timed  # noqa: E402
 
-from ttcgames.analysis import beta_sweep  # noqa: E402
-from ttcgames.equilibria import brute_force_equilibria, enumerate_equilibria  # noqa: E402
-from ttcgames.market import market_from_rows  # noqa: E402
+from ttcgames.game.analysis import beta_sweep  # noqa: E402
+from ttcgames.game.equilibria import brute_force_equilibria, enumerate_equilibria  # noqa: E402
+from ttcgames.game.market import market_from_rows  # noqa: E402
 
 
 def all_equilibria(market, betas):

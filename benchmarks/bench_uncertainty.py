@@ -1,14 +1,14 @@
-"""Benchmark of the paired bootstrap over questions (ttcgames.uncertainty; issue: uncertainty).
+"""Benchmark of the paired bootstrap over questions (ttcgames.uncertainty.paired; issue: uncertainty).
 
 A GSM8K-sized synthetic market: 9 providers x 1319 questions x 128 samples, thetas 1, 4, 8, 16,
 32, 64, the paper's prices, alpha = 0.008. In the same run:
 
 (a) baseline: one full rebuild of the 9 providers' exact majority-vote curves from the samples
-    (``ttcgames.curves.question_curves``), what a bootstrap that re-read the samples would pay for
+    (``ttcgames.curves.exact.question_curves``), what a bootstrap that re-read the samples would pay for
     *every* replicate;
 (b) 1000 replicates of the paired bootstrap from the per-question curves (curves, market,
     equilibrium by better-response dynamics at beta = 1000, optimum, auction, every Table 2
-    quantity): ``ttcgames.uncertainty.paired_bootstrap``.
+    quantity): ``ttcgames.uncertainty.paired.paired_bootstrap``.
 
 Prints both wall times and their ratio; the target for (b) is under 30 s on 2 cores.
 
@@ -23,8 +23,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from ttcgames.curves import question_curves
-from ttcgames.uncertainty import ProviderQuestions, paired_bootstrap
+from ttcgames.curves.exact import question_curves
+from ttcgames.uncertainty.paired import ProviderQuestions, paired_bootstrap
 
 PRICES = [0.1455, 0.1245, 0.10, 0.08, 0.10, 0.10, 0.20, 0.065, 0.1465]
 THETAS = [1, 4, 8, 16, 32, 64]

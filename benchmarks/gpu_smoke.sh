@@ -15,8 +15,8 @@ export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
 stamp() { date +%s.%N; }
 t0=$(stamp)
 
-echo "== 1/5 driver preflight (python -m ttcgames.gpu)"
-python -m ttcgames.gpu --need-fraction 0.5
+echo "== 1/5 driver preflight (python -m ttcgames.generation.gpu)"
+python -m ttcgames.generation.gpu --need-fraction 0.5
 
 echo "== 2/5 downloads (snakemake download_only: model, ArmoRM, GSM8K)"
 t=$(stamp)

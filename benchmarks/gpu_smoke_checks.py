@@ -1,7 +1,7 @@
 """Checks after benchmarks/gpu_smoke.sh's run (needs the GPU and the downloaded ArmoRM).
 
 1. Throughput: generated tokens/s of each generation job and chat tokens/s of each reward job,
-   from the jobs' own progress lines (ttcgames.progress) in WORKDIR/logs.
+   from the jobs' own progress lines (ttcgames.io.progress) in WORKDIR/logs.
 2. ArmoRM's model card example (RLHFlow/ArmoRM-Llama3-8B-v0.1, "Demo Code"): our chat encoding
    (ArmoRMScorer.chat_ids) must give the token ids of the card's `apply_chat_template(...)`, and
    the card's five HelpSteer rewards (``rewards[0, :5] * 5 - 0.5``) and its three largest
@@ -84,7 +84,7 @@ def card_check(scorer, tol: float) -> list[str]:
 
 
 def batch_check(scorer, workdir: Path, config: dict, tol: float) -> list[str]:
-    from ttcgames.jsonl import read_jsonl
+    from ttcgames.io.jsonl import read_jsonl
 
     dataset = config["datasets"][0]["id"]
     provider = config["providers"][0]["id"]
@@ -112,8 +112,8 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "gpu-smoke.yaml")
     parser.add_argument("--tol", type=float, default=0.05, help="bf16 tolerance for rewards (default 0.05)")
     args = parser.parse_args()
-    from ttcgames import config as ttc
-    from ttcgames.rewards import ArmoRMScorer
+    from ttcgames.config import core as ttc
+    from ttcgames.rewards.armorm import ArmoRMScorer
 
     config = ttc.load_config(args.config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
     print("-- throughput (from the jobs' progress lines)")

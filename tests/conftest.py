@@ -1,6 +1,12 @@
-"""Fixtures shared by several test modules."""
+"""Fixtures shared by several test modules; the shared helpers (trace_fixtures, workflow_copy,
+workflow_rules, engine_strategies) live next to this file and are importable from every test folder."""
+
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="module")

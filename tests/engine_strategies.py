@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from ttcgames.market import market_from_rows
+from ttcgames.game.market import market_from_rows
 
 BETAS = [1.0, 30.0, 1000.0, 1e5, 1e9, float("inf")]
 

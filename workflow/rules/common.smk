@@ -1,5 +1,5 @@
 # Plumbing only: load and validate the config, the dataset x provider x method table,
-# wildcard constraints built from the config ids, and path helpers. Logic lives in ttcgames.config.
+# wildcard constraints built from the config ids, and path helpers. Logic lives in ttcgames.config.core.
 
 import sys
 from pathlib import Path
@@ -12,10 +12,10 @@ ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[
 sys.path.insert(0, str(ROOT / "src"))
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
-from ttcgames import config as ttc  # noqa: E402
-from ttcgames import trace_config as ttc_traces  # noqa: E402
-from ttcgames.rewards import ARMORM_REPO  # noqa: E402
-
+from ttcgames.config import core as ttc  # noqa: E402
+from ttcgames.config import validate_workflow_config  # noqa: E402
+from ttcgames.config import traces as ttc_traces  # noqa: E402
+from ttcgames.rewards.armorm import ARMORM_REPO  # noqa: E402
 
 # ---------------------------------------------------------------- config (validated at parse time)
 
@@ -27,10 +27,9 @@ try:
     _cli_files = list(workflow.config_settings.configfiles)
     _own_files = [] if workflow.config_settings.replace_workflow_config else workflow.configfiles[len(_cli_files) :]
     CONFIG_LAYERS = ttc.config_layers([*_own_files, *_cli_files], workflow.config_settings.config)
-    ttc.validate_config(config, SCHEMAS / "config.schema.yaml", source=CONFIG_SOURCE, layers=CONFIG_LAYERS)
-    # traces.schema.yaml: the trace import and the reasoning bins (its defaults always apply;
-    # its cross-checks only with source: traces).
-    ttc_traces.validate_trace_config(config, SCHEMAS / "traces.schema.yaml", source=CONFIG_SOURCE, layers=CONFIG_LAYERS)
+    # One validation for both sources: config.schema.yaml, then traces.schema.yaml (the trace import
+    # and the reasoning bins: its defaults always apply, its cross-checks only with source: traces).
+    validate_workflow_config(config, SCHEMAS, source=CONFIG_SOURCE, layers=CONFIG_LAYERS)
 except ttc.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -233,10 +232,7 @@ def targets(stage="all"):
     curves = [curve_path(c.dataset, c.method, c.provider) for c in ttc.combos(config)]
     markets = [market_path(d, m) for d in DATASETS for m in METHODS]
     games = [
-        game_path(d, m, suffix)
-        for d in DATASETS
-        for m in METHODS
-        for suffix in ("json", "trajectory.csv", "sweep.csv")
+        game_path(d, m, suffix) for d in DATASETS for m in METHODS for suffix in ("json", "trajectory.csv", "sweep.csv")
     ]
     figures = [
         figure_path(kind, d, m, ext)

@@ -2,7 +2,7 @@
 # (results/curves/{dataset}/{method}/{provider}.csv), and what each question contributes
 # ({provider}.questions.csv, read by the uncertainty stage). Majority vote and best-of-n subsample a
 # provider's samples (theta = samples per query); the reasoning method bins the samples by their
-# reasoning tokens (theta = bin index, ttcgames.reasoning).
+# reasoning tokens (theta = bin index, ttcgames.curves.reasoning).
 
 
 rule curve:
@@ -15,10 +15,13 @@ rule curve:
         log_path("curve", "{dataset}/{method}/{provider}"),
     benchmark:
         benchmark_path("curve", "{dataset}/{method}/{provider}")
-    conda:
-        "../../envs/analysis.yaml"
     wildcard_constraints:
         method="majority|bon",
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         thetas=ttc.thetas(config),
         estimator=config["curves"]["estimator"],
@@ -28,9 +31,6 @@ rule curve:
         n_boot=config["curves"]["n_boot"],
         ci=config["curves"]["ci"],
         seed=config["seed"],
-    threads: 1
-    resources:
-        mem_mb=2000,
     script:
         "../scripts/curve.py"
 
@@ -42,20 +42,20 @@ rule reasoning_curve:
     output:
         csv=curve_path("{dataset}", "{method}", "{provider}"),
         questions=question_curve_path("{dataset}", "{method}", "{provider}"),
-    wildcard_constraints:
-        method="reasoning",
     log:
         log_path("reasoning_curve", "{dataset}/{method}/{provider}"),
     benchmark:
         benchmark_path("reasoning_curve", "{dataset}/{method}/{provider}")
+    wildcard_constraints:
+        method="reasoning",
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         reasoning=config["reasoning"],
         ci=config["curves"]["ci"],
         seed=config["seed"],
-    threads: 1
-    resources:
-        mem_mb=2000,
     script:
         "../scripts/reasoning_curve.py"

@@ -13,11 +13,11 @@ rule prepare_data:
         log_path("prepare_data", "{dataset}"),
     conda:
         "../../envs/analysis.yaml"
-    params:
-        dataset=dataset_spec,
-        seed=config["seed"],
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        dataset=dataset_spec,
+        seed=config["seed"],
     script:
         "../scripts/prepare_data.py"

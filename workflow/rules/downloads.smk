@@ -2,7 +2,7 @@
 # `snakemake download_only` runs these as local rules (they need the internet; compute nodes often
 # have none); each writes a marker results/downloads/... that the generation and reward jobs take
 # as input, so those jobs start only after the download and run with HF_HUB_OFFLINE=1
-# (ttcgames.downloads). HF_HOME must be on a file system the compute nodes see (docs/gpu.md).
+# (ttcgames.data.downloads). HF_HOME must be on a file system the compute nodes see (docs/gpu.md).
 
 
 localrules:
@@ -14,16 +14,16 @@ localrules:
 rule download_model:
     output:
         marker=download_marker("{hub_model}"),
-    wildcard_constraints:
-        hub_model=ttc.wildcard_regex(HUB_MODELS),
     log:
         log_path("download_model", "{hub_model}"),
+    wildcard_constraints:
+        hub_model=ttc.wildcard_regex(HUB_MODELS),
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
     params:
         repo=lambda wildcards: config["models"][wildcards.hub_model]["repo"],
         revision=None,
-    threads: 1
     script:
         "../scripts/download.py"
 
@@ -35,10 +35,10 @@ rule download_reward_model:
         log_path("download_reward_model", "armorm"),
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
     params:
         repo=ttc.reward_scorer(config).get("repo", ARMORM_REPO),
         revision=ttc.reward_scorer(config).get("revision"),
-    threads: 1
     script:
         "../scripts/download.py"
 

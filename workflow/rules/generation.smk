@@ -3,7 +3,7 @@
 # transformers runs on CPU threads, vllm requests a GPU (cap with --resources gpu=N).
 # Shards (the resume state) live next to the output in {provider}.shards/ and survive a failed job.
 # Hub models are fetched by the download stage first (downloads.smk); the jobs then run offline.
-# A vllm job claims its own GPU (ttcgames.gpu: CUDA_VISIBLE_DEVICES from lock-file slots on a
+# A vllm job claims its own GPU (ttcgames.generation.gpu: CUDA_VISIBLE_DEVICES from lock-file slots on a
 # multi-GPU machine) and checks the driver before vLLM loads.
 
 
@@ -14,11 +14,11 @@ rule prepare_model:
         log_path("prepare_model", "{model}"),
     conda:
         "../../envs/generation-cpu.yaml"
-    params:
-        model=lambda wildcards: ttc.model_spec(config, wildcards.model),
     threads: 1
     resources:
         mem_mb=4000,
+    params:
+        model=lambda wildcards: ttc.model_spec(config, wildcards.model),
     script:
         "../scripts/prepare_model.py"
 
@@ -30,14 +30,17 @@ rule generate:
         download=model_download,
     output:
         jsonl=generations_path("{dataset}", "{provider}"),
-    wildcard_constraints:
-        provider=ttc.wildcard_regex(CPU_PROVIDERS),
     log:
         log_path("generate", "{dataset}/{provider}"),
     benchmark:
         benchmark_path("generate", "{dataset}/{provider}")
+    wildcard_constraints:
+        provider=ttc.wildcard_regex(CPU_PROVIDERS),
     conda:
         "../../envs/generation-cpu.yaml"
+    threads: config["generation"]["threads"]
+    resources:
+        mem_mb=4000,
     params:
         provider=provider_recipe,
         model=model_spec,
@@ -46,9 +49,6 @@ rule generate:
         generation=ttc.generation_settings(config),
         seed=config["seed"],
         gpu_memory_fraction=0.0,
-    threads: config["generation"]["threads"]
-    resources:
-        mem_mb=4000,
     script:
         "../scripts/generate.py"
 
@@ -61,14 +61,19 @@ rule generate_vllm:
     output:
         # hours of GPU time: write-protected once written (delete it with `chmod u+w` + `rm` to redo)
         jsonl=protected(generations_path("{dataset}", "{provider}")),
-    wildcard_constraints:
-        provider=ttc.wildcard_regex(GPU_PROVIDERS),
     log:
         log_path("generate_vllm", "{dataset}/{provider}"),
     benchmark:
         benchmark_path("generate_vllm", "{dataset}/{provider}")
+    wildcard_constraints:
+        provider=ttc.wildcard_regex(GPU_PROVIDERS),
     conda:
         "../../envs/vllm.yaml"
+    threads: 4
+    resources:
+        gpu=lambda wildcards: ttc.gpus_per_job(config, wildcards.provider),
+        mem_mb=32000,
+        gpu_mem_mb=config["generation"]["gpu_mem_mb"],
     params:
         provider=provider_recipe,
         model=model_spec,
@@ -78,10 +83,5 @@ rule generate_vllm:
         seed=config["seed"],
         # vLLM reserves this share of the GPU and refuses to start with less free (preflight)
         gpu_memory_fraction=lambda wildcards: gpu_memory_fraction(wildcards),
-    threads: 4
-    resources:
-        gpu=lambda wildcards: ttc.gpus_per_job(config, wildcards.provider),
-        mem_mb=32000,
-        gpu_mem_mb=config["generation"]["gpu_mem_mb"],
     script:
         "../scripts/generate.py"

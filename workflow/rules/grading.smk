@@ -11,10 +11,10 @@ rule grade:
         log_path("grade", "{dataset}/{provider}"),
     conda:
         "../../envs/analysis.yaml"
-    params:
-        kind=lambda wildcards: ttc.grading_kind(config, wildcards.dataset),
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        kind=lambda wildcards: ttc.grading_kind(config, wildcards.dataset),
     script:
         "../scripts/grade.py"

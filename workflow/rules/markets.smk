@@ -11,11 +11,11 @@ rule market:
         log_path("market", "{dataset}/{method}"),
     conda:
         "../../envs/analysis.yaml"
-    params:
-        providers=market_providers,
-        prices=market_prices,
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        providers=market_providers,
+        prices=market_prices,
     script:
         "../scripts/market.py"

@@ -17,11 +17,11 @@ rule import_traces:
         benchmark_path("import_traces", "{dataset}/{provider}")
     conda:
         "../../envs/analysis.yaml"
-    params:
-        settings=lambda wildcards: ttc_traces.import_settings(config, wildcards.dataset, wildcards.provider),
     threads: 1
     resources:
         mem_mb=4000,
+    params:
+        settings=lambda wildcards: ttc_traces.import_settings(config, wildcards.dataset, wildcards.provider),
     script:
         "../scripts/import_traces.py"
 
@@ -52,10 +52,10 @@ rule compare_published:
         log_path("compare_published", "all"),
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
     params:
         game_keys=[f"{d}/{m}" for d in DATASETS for m in METHODS],
         models=ttc.canonical(dict(config["traces"]["models"])),
-    threads: 1
     script:
         "../scripts/compare_published.py"
 

@@ -1,4 +1,4 @@
-# Stage 7b: the paired bootstrap over questions, per dataset and method (ttcgames.uncertainty).
+# Stage 7b: the paired bootstrap over questions, per dataset and method (ttcgames.uncertainty.paired).
 # Each replicate draws the dataset's questions with replacement (the same draw for every provider),
 # rebuilds every curve from the per-question files, the market, the equilibrium, the optimum and the
 # auction: intervals for every Table 2 quantity, the frequency of each equilibrium profile and
@@ -18,6 +18,9 @@ rule uncertainty:
         benchmark_path("uncertainty", "{dataset}/{method}")
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         providers=market_providers,
         prices=market_prices,
@@ -26,9 +29,6 @@ rule uncertainty:
         settings=config["uncertainty"],
         sweep=config["games"]["sweep"],
         seed=config["seed"],
-    threads: 1
-    resources:
-        mem_mb=2000,
     script:
         "../scripts/uncertainty.py"
 

@@ -29,10 +29,10 @@ def gpu_setup(snakemake, log: logging.Logger, *, need_fraction: float = 0.0, nee
     A job whose models came from the download stage (an input named ``download``) checks that
     they are visible here and runs offline (``HF_HUB_OFFLINE=1``). A job with a ``gpu`` resource
     claims its own device(s) (``CUDA_VISIBLE_DEVICES``; lock-file slots on a machine with more
-    GPUs than the job needs) and checks the driver and free memory (``ttcgames.gpu``). Returns the
+    GPUs than the job needs) and checks the driver and free memory (``ttcgames.generation.gpu``). Returns the
     device claim (None for CPU jobs): keep it referenced until the job ends.
     """
-    from ttcgames.downloads import use_downloads
+    from ttcgames.data.downloads import use_downloads
 
     markers = list(snakemake.input.get("download", []) or [])
     for marker in use_downloads(markers):
@@ -40,7 +40,7 @@ def gpu_setup(snakemake, log: logging.Logger, *, need_fraction: float = 0.0, nee
     n_gpus = int(snakemake.resources.get("gpu", 0) or 0)
     if n_gpus < 1:
         return None
-    from ttcgames.gpu import prepare_gpu_job
+    from ttcgames.generation.gpu import prepare_gpu_job
 
     claim = prepare_gpu_job(n_gpus, need_fraction=need_fraction, need_mib=need_mib)
     log.info("GPU job on CUDA_VISIBLE_DEVICES=%s", ",".join(claim.devices))

@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.compare import build_comparison  # noqa: E402
+from ttcgames.report.compare import build_comparison  # noqa: E402
 
 frame = build_comparison(
     snakemake.input.published,

@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.curve_estimators import build_method_curve  # noqa: E402
+from ttcgames.curves.estimators import build_method_curve  # noqa: E402
 
 p = snakemake.params
 frame = build_method_curve(

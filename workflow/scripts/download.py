@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.downloads import fetch, write_marker  # noqa: E402
+from ttcgames.data.downloads import fetch, write_marker  # noqa: E402
 
 marker = fetch(snakemake.params.repo, snakemake.params.revision)
 write_marker(snakemake.output.marker, marker)

@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.figures import figure_inefficiency  # noqa: E402
+from ttcgames.report.figures import figure_inefficiency  # noqa: E402
 
 w = snakemake.wildcards
 paths = figure_inefficiency(

@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.figures import figure_values  # noqa: E402
+from ttcgames.report.figures import figure_values  # noqa: E402
 
 m, w = snakemake.params.market, snakemake.wildcards
 paths = figure_values(

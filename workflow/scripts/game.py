@@ -11,7 +11,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.cli import main  # noqa: E402
+from ttcgames.game.cli import main  # noqa: E402
 
 market = snakemake.params.market
 argv = ["game", snakemake.input.market]

@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.grading import grade_file  # noqa: E402
+from ttcgames.grading.verifiers import grade_file  # noqa: E402
 
 path = grade_file(
     snakemake.input.generations,

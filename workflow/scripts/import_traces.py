@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.traces import fetch_trace_file, import_traces  # noqa: E402
+from ttcgames.traces.importer import fetch_trace_file, import_traces  # noqa: E402
 
 s = snakemake.params.settings
 path = fetch_trace_file(

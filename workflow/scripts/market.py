@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.market_build import build_market  # noqa: E402
+from ttcgames.markets.build import build_market  # noqa: E402
 
 frame = build_market(
     dict(zip(snakemake.params.providers, snakemake.input.curves)),

@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.reasoning import build_reasoning_curve  # noqa: E402
+from ttcgames.curves.reasoning import build_reasoning_curve  # noqa: E402
 
 r = snakemake.params.reasoning
 frame = build_reasoning_curve(

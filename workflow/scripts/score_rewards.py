@@ -7,7 +7,7 @@ log = start(snakemake)  # noqa: F821 (snakemake is injected by the script direct
 # the driver check (8B in bf16 plus activations: about 20 GB free). `claim` holds the device lock.
 claim = gpu_setup(snakemake, log, need_mib=20000)  # noqa: F821
 
-from ttcgames.rewards import score_file  # noqa: E402
+from ttcgames.rewards.armorm import score_file  # noqa: E402
 
 p = snakemake.params
 path = score_file(

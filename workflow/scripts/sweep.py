@@ -8,7 +8,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.cli import main  # noqa: E402
+from ttcgames.game.cli import main  # noqa: E402
 
 market, sweep = snakemake.params.market, snakemake.params.sweep
 argv = ["sweep", snakemake.input.market]

@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.tables import build_table2  # noqa: E402
+from ttcgames.report.tables import build_table2  # noqa: E402
 
 p = snakemake.params
 keys = [(d, m) for d in p.datasets for m in p.methods]

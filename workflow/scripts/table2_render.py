@@ -4,7 +4,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.tables import render_table2  # noqa: E402
+from ttcgames.report.tables import render_table2  # noqa: E402
 
 render_table2(snakemake.input.csv, snakemake.output.table, fmt=snakemake.wildcards.fmt)
 log.info("wrote %s", snakemake.output.table)

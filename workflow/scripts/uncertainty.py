@@ -5,7 +5,7 @@ from common import start
 
 log = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
 
-from ttcgames.uncertainty import build_uncertainty  # noqa: E402
+from ttcgames.uncertainty.paired import build_uncertainty  # noqa: E402
 
 p = snakemake.params
 u, sweep = p.settings, p.sweep

@@ -1,6 +1,10 @@
-"""Generation: engines (imported lazily by name), model weights, and the sharded resumable runner.
+"""Generation: engines (imported lazily by name), model weights, and the sharded resumable runner
+(stage "generation", workflow/rules/generation.smk).
 
-Entry point for the workflow: ``run_generation`` (see ``ttcgames.generation.runner``).
+Entry point for the workflow: ``run_generation`` (see ``ttcgames.generation.runner``); ``gpu``
+checks the driver and gives each GPU job its own device. Reads ``results/data/{dataset}.jsonl`` and
+the model (``results/models/{model}/`` or the hub cache); writes
+``results/generations/{dataset}/{provider}.jsonl`` with its resumable ``.shards/``.
 Importing this package does not import torch; only loading an engine does.
 """
 

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ttcgames.datasets import read_dataset
+from ttcgames.data.datasets import read_dataset
+from ttcgames.data.prompts import build_messages, get_prompt_style
 from ttcgames.generation.base import (
     Engine,
     Sample,
@@ -34,10 +35,9 @@ from ttcgames.generation.base import (
     resolve_engine_name,
 )
 from ttcgames.generation.models import prepare_model
-from ttcgames.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, file_sha256, read_jsonl
-from ttcgames.progress import ShardLog
-from ttcgames.prompts import build_messages, get_prompt_style
-from ttcgames.shards import MANIFEST, SHARD_RE, TMP_RE, sync_manifest  # noqa: F401 (re-exported names)
+from ttcgames.io.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, file_sha256, read_jsonl
+from ttcgames.io.progress import ShardLog
+from ttcgames.io.shards import MANIFEST, SHARD_RE, TMP_RE, sync_manifest  # noqa: F401 (re-exported names)
 
 __all__ = ["run_generation", "shard_seed", "GENERATION_KEYS", "PROVIDER_KEYS", "samples_to_records"]
 
@@ -129,7 +129,7 @@ def run_generation(
     (docs/contracts.md); ``model_cache_dir`` holds the float32 copy of an embedded GGUF model
     (e.g. ``results/models/<model>``). ``threads`` sets torch's thread count (outputs are
     bit-reproducible for a fixed value), ``max_batch_rows`` caps the samples decoded together.
-    Each finished shard logs one line (done/total, tokens/s, ETA; ``ttcgames.progress``);
+    Each finished shard logs one line (done/total, tokens/s, ETA; ``ttcgames.io.progress``);
     ``progress`` also draws the engine's per-batch bar (low refresh rate) on stderr.
     Returns a summary: shards total/skipped/generated, generated tokens, generation seconds.
     """
@@ -197,6 +197,6 @@ def run_generation(
 
 
 def _sync_manifest(shard_dir: Path, manifest: dict[str, Any]) -> None:
-    """Keep shards only if they were made with exactly these settings (``ttcgames.shards.sync_manifest``)."""
+    """Keep shards only if they were made with exactly these settings (``ttcgames.io.shards.sync_manifest``)."""
     sync_manifest(shard_dir, manifest)
 

@@ -24,7 +24,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
 from ttcgames.generation.base import ChatTemplateMixin, Sample, check_generation_args
-from ttcgames.progress import batch_bar
+from ttcgames.io.progress import batch_bar
 
 __all__ = ["TransformersEngine"]
 
@@ -57,7 +57,7 @@ class TransformersEngine(ChatTemplateMixin):
     Options: ``threads`` (torch intra-op threads; results are bit-reproducible only for a fixed
     thread count), ``max_batch_rows`` (samples decoded together; questions are grouped so that
     questions x n stays at or under it, a single question always fits), ``progress`` (a low-rate
-    tqdm bar over a shard's batches on stderr, ``ttcgames.progress``).
+    tqdm bar over a shard's batches on stderr, ``ttcgames.io.progress``).
     """
 
     def __init__(

@@ -1,6 +1,6 @@
 """GPU generation with vLLM (``engine: vllm``, or ``auto`` on a machine with CUDA).
 
-The paper's setting (paper-facts, "Experimental grid"): pure temperature sampling (top-p 1, top-k
+The paper's setting (docs/paper-notes.md, "Experimental grid"): pure temperature sampling (top-p 1, top-k
 off), 128 or 32 samples per question, 512 or 2048 new tokens. One vLLM request per question asks
 for all ``n`` samples (``SamplingParams(n=...)``), so the prompt is prefilled once and its KV cache
 shared by the samples.
@@ -31,7 +31,7 @@ draws slightly different samples; the runner's shards keep what was generated.
 Everything except ``VLLMEngine`` itself is a pure function of plain values or of objects with
 vLLM's output shape (``RequestOutput.outputs`` of ``CompletionOutput`` with ``index``, ``text``,
 ``token_ids``, ``cumulative_logprob``, ``logprobs``, ``finish_reason``), so it is unit-tested on
-hand-built objects of that shape without a GPU (tests/test_vllm_engine.py). vLLM is imported only
+hand-built objects of that shape without a GPU (tests/generation/test_vllm_engine.py). vLLM is imported only
 inside ``VLLMEngine``.
 """
 
@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ttcgames.generation.base import THINK_END, ChatTemplateMixin, Sample, check_generation_args
-from ttcgames.progress import tqdm_factory
+from ttcgames.io.progress import tqdm_factory
 
 __all__ = [
     "VLLMEngine",
@@ -210,7 +210,7 @@ class VLLMEngine(ChatTemplateMixin):
     come from ``LLM_DEFAULTS`` updated by the model spec's ``vllm:`` block (e.g.
     ``{gpu_memory_utilization: 0.8, max_model_len: 8192}``). ``threads`` and ``max_batch_rows``
     are accepted for the runner's common call and ignored (vLLM batches by itself); ``progress``
-    passes a low-rate tqdm bar to ``LLM.generate(use_tqdm=...)`` (``ttcgames.progress``). Gated models
+    passes a low-rate tqdm bar to ``LLM.generate(use_tqdm=...)`` (``ttcgames.io.progress``). Gated models
     (Llama) read the token from the environment variable ``HF_TOKEN``, as the hub client does.
     """
 

@@ -1,0 +1,162 @@
+"""Better-response dynamics of a test-time compute game (Section 3, after Theorem 1).
+
+Semantics follow the authors' implementation (docs/paper-notes.md, "Dynamics"):
+
+1. Start with every provider at its lowest compute level.
+2. Play in rounds. Each round visits the providers in an order drawn from a seeded
+   ``numpy.random.Generator`` (a fresh permutation per round).
+3. On its turn a provider looks at its other levels in order of index distance from its current
+   level, the lower one first on ties, and moves to the first whose utility beats its current
+   utility by the relative margin: ``U_new > U_cur + rel_tol * |U_cur|`` (default 1e-8).
+   In the best-response variant it moves instead to the level of highest utility (the nearest such
+   level, lower first, among exact ties), provided that level beats its current utility by the margin.
+4. Every turn is one iteration t, whether or not the provider moves. The run stops after a full
+   round in which nobody moved: the profile is then a pure Nash equilibrium up to ``rel_tol``.
+
+Theorem 1 guarantees termination (every strict improvement raises the potential of Eq. 7 and the
+profile space is finite); ``max_rounds`` is only a guard against misuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ttcgames.game.market import Market
+from ttcgames.game.payoffs import deviation_utilities, profile_shares, social_welfare, utilities
+from ttcgames.game.potential import potential, potential_constant
+from ttcgames.game.shares import is_perfect
+
+__all__ = ["Trajectory", "better_response_dynamics", "improving_level", "REL_TOL"]
+
+REL_TOL = 1e-8
+
+
+def _search_order(current: int, n_levels: int) -> list[int]:
+    """Levels other than ``current`` by index distance, lower first on ties."""
+    out = []
+    for d in range(1, n_levels):
+        for k in (current - d, current + d):
+            if 0 <= k < n_levels:
+                out.append(k)
+    return out
+
+
+def _beats(new: float, cur: float, rel_tol: float) -> bool:
+    return new > cur + rel_tol * abs(cur)
+
+
+def improving_level(
+    market: Market,
+    profile: np.ndarray,
+    i: int,
+    beta: float,
+    *,
+    best_response: bool = False,
+    rel_tol: float = REL_TOL,
+) -> int | None:
+    """The level provider ``i`` moves to on its turn, or None if it stays (rules 3 above)."""
+    u = deviation_utilities(market, profile, i, beta)
+    cur = int(profile[i])
+    if best_response:
+        best = u.max()
+        if not _beats(best, u[cur], rel_tol):
+            return None
+        for k in _search_order(cur, len(u)):
+            if u[k] == best:
+                return k
+        return None
+    for k in _search_order(cur, len(u)):
+        if _beats(u[k], u[cur], rel_tol):
+            return k
+    return None
+
+
+@dataclass
+class Trajectory:
+    """The states of a run: index t = 0 is the start, t >= 1 the state after turn t.
+
+    ``profiles`` (T+1, N) level indices; ``movers`` (T+1,) the provider whose turn it was (-1 at t=0);
+    ``moved`` whether that provider changed level; ``shares`` (T+1, N+1) abstention first;
+    ``welfare``, ``potential`` (T+1,). ``iterations`` is the turn of the last move (0 if nobody ever
+    moved): from then on the profile is the equilibrium. ``turns`` counts every turn, including the
+    final round that confirmed it.
+    """
+
+    beta: float
+    profiles: np.ndarray
+    movers: np.ndarray
+    moved: np.ndarray
+    shares: np.ndarray
+    utilities: np.ndarray
+    welfare: np.ndarray
+    potential: np.ndarray
+    rounds: int
+    converged: bool
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.profiles[-1]
+
+    @property
+    def turns(self) -> int:
+        return len(self.profiles) - 1
+
+    @property
+    def iterations(self) -> int:
+        hits = np.flatnonzero(self.moved)
+        return int(hits[-1]) if hits.size else 0
+
+    def inefficiency(self, optimal_welfare: float) -> np.ndarray:
+        """max W / W(theta_t) per state (Figure 2); inf where W(theta_t) <= 0."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.welfare > 0, optimal_welfare / self.welfare, np.inf)
+
+
+def better_response_dynamics(
+    market: Market,
+    beta: float,
+    *,
+    rng: np.random.Generator | int | None = 0,
+    start: np.ndarray | None = None,
+    best_response: bool = False,
+    rel_tol: float = REL_TOL,
+    max_rounds: int = 100_000,
+) -> Trajectory:
+    """Run better-response (or best-response) dynamics to a pure Nash equilibrium; see module doc."""
+    if not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(rng)
+    n = market.n_providers
+    profile = np.zeros(n, dtype=np.int64) if start is None else market.check_profile(start).copy()
+    profiles, movers, moved = [profile.copy()], [-1], [False]
+    rounds, converged = 0, False
+    while rounds < max_rounds:
+        rounds += 1
+        any_move = False
+        for i in rng.permutation(n):
+            k = improving_level(market, profile, int(i), beta, best_response=best_response, rel_tol=rel_tol)
+            if k is not None:
+                profile[i] = k
+                any_move = True
+            profiles.append(profile.copy())
+            movers.append(int(i))
+            moved.append(k is not None)
+        if not any_move:
+            converged = True
+            break
+    P = np.array(profiles)
+    const = potential_constant(market) if is_perfect(beta) else None
+    return Trajectory(
+        beta=beta,
+        profiles=P,
+        movers=np.array(movers),
+        moved=np.array(moved),
+        shares=profile_shares(market, P, beta),
+        utilities=utilities(market, P, beta),
+        welfare=np.asarray(social_welfare(market, P, beta)),
+        potential=np.asarray(potential(market, P, beta, const)),
+        rounds=rounds,
+        converged=converged,
+    )
