@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ttcgames.game.auction import Bids, auction_outcome, second_price_auction, truthful_bids
 from ttcgames.game.dynamics import REL_TOL, better_response_dynamics
 from ttcgames.game.equilibria import brute_force_equilibria, enumerate_equilibria
 from ttcgames.game.market import market_from_rows
@@ -218,3 +219,98 @@ def test_property_engine_matches_the_oracle_at_beta_inf(spec, seed):
     # the dynamics stop in one of those equilibria
     end = better_response_dynamics(m, INF, rng=seed).final
     assert tuple(int(k) for k in end) in equilibria
+
+
+# ------------------------------------------------------------------ the auction (Eq. 10-13, Theorem 5)
+
+
+def _auction_oracle(m, levels, prices):
+    """Winner, runner-up and payment from Eq. 10 with the module's stated conventions, ties decided by
+    ``math.isclose`` at TIE_RTOL of the money involved, the first listed provider winning a tie."""
+    scale = max(np.abs(m.quality[m.mask]).max(), np.abs(m.cost[m.mask]).max(), np.abs(m.price[m.mask]).max(), abs(m.v0),
+                np.abs(prices).max())
+    tie = lambda a, b: math.isclose(a, b, rel_tol=0.0, abs_tol=TIE_RTOL * scale)  # noqa: E731
+    offered = [float(m.quality[i, levels[i]] - prices[i]) for i in range(m.n_providers)]
+    top = None
+    for i, v in enumerate(offered):  # first listed among the (near-)largest
+        if top is None or (v > offered[top] and not tie(v, offered[top])):
+            top = i
+    if offered[top] < m.v0 or tie(offered[top], m.v0):
+        return None, None, 0.0
+    runner = None
+    for i, v in enumerate(offered):
+        if i != top and (runner is None or (v > offered[runner] and not tie(v, offered[runner]))):
+            runner = i
+    second = m.v0 if runner is None else max(offered[runner], m.v0)
+    if tie(offered[top], second):
+        second = offered[top]
+    return top, runner, float(m.quality[top, levels[top]]) - second
+
+
+# The same accuracy reached along different paths (a mean over questions summed in another order):
+# 0.1 * 7 is 0.7000000000000001, and the contribution q - c keeps that difference where the value
+# q - p may lose it (the market snaps values; contributions are compared with the tolerance here).
+ACC_PATHS = [(0.7, 0.1 * 7), (0.1 + 0.2, 0.3)]
+
+
+def test_the_accuracy_paths_really_give_different_contributions():
+    for a, b in ACC_PATHS:
+        rows = [{"provider": n, "theta": 1, "accuracy": x, "tokens": 291, "price_per_million": 0.2} for n, x in (("A", a), ("B", b))]
+        m = market_from_rows(rows, alpha=0.008)
+        assert m.contribution[0, 0] != m.contribution[1, 0]  # otherwise the tests below would test nothing
+
+
+@pytest.mark.parametrize("accs", ACC_PATHS)
+@pytest.mark.parametrize("swap", [False, True])
+def test_the_auction_gives_a_tie_to_the_first_listed_provider_whatever_the_rounding(accs, swap):
+    # Two providers whose truthful offers are the same number in exact arithmetic, in both orders, and a
+    # worse third: the first listed wins, the second listed is the runner-up, the winner's utility is 0.
+    a, b = accs[::-1] if swap else accs
+    rows = [{"provider": n, "theta": 1, "accuracy": x, "tokens": 291, "price_per_million": 0.2}
+            for n, x in (("A", a), ("B", b), ("C", 0.2))]
+    m = market_from_rows(rows, alpha=0.008)
+    out = second_price_auction(m)
+    assert (out.winner, out.runner_up) == (0, 1)
+    assert out.utilities.tolist() == [0.0, 0.0, 0.0]
+    assert out.welfare == m.contribution[0, 0]
+    bids = truthful_bids(m)
+    assert (out.winner, out.runner_up, out.payment) == _auction_oracle(m, bids.levels, bids.prices)
+
+
+@pytest.mark.parametrize("accs", ACC_PATHS)
+@pytest.mark.parametrize("swap", [False, True])
+def test_truthful_bids_take_the_lowest_of_tied_levels(accs, swap):
+    # One provider, two levels with contributions equal in exact arithmetic and a worse third level:
+    # theta* is the lowest of the tied levels (Theorem 5's argmax with the module's tie rule).
+    a, b = accs[::-1] if swap else accs
+    rows = [{"provider": "A", "theta": t, "accuracy": x, "tokens": 291, "price_per_million": 0.2}
+            for t, x in ((0, 0.1), (1, a), (2, b))]
+    m = market_from_rows(rows, alpha=0.008)
+    assert truthful_bids(m).levels.tolist() == [1]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 4),
+    data=st.data(),
+)
+def test_auction_outcome_matches_the_definition_on_random_near_tied_bids(n, data):
+    # Random markets whose offers come from a few exact values reached along different rounding paths,
+    # and random bids (truthful prices or the list prices): winner, runner-up, payment equal the oracle's.
+    path = data.draw(st.sampled_from(PRICE_PATHS))
+    accs = [x for pair in ACC_PATHS for x in pair]
+    rows = []
+    for i in range(n):
+        for level in range(data.draw(st.integers(1, 3))):
+            t, p = data.draw(st.sampled_from(path))
+            acc = data.draw(st.sampled_from(accs))
+            rows.append({"provider": f"P{i}", "theta": level, "accuracy": acc, "tokens": t, "price_per_million": p})
+    v0 = data.draw(st.sampled_from([0.0, 0.008 * (0.1 + 0.9 * 0.3) - 291 * 0.2 / 1e6]))
+    m = market_from_rows(rows, alpha=0.008, v0=v0)
+    levels = np.array([data.draw(st.integers(0, int(m.n_levels[i]) - 1)) for i in range(n)])
+    use_cost = data.draw(st.booleans())
+    prices = np.array([m.cost[i, levels[i]] if use_cost else m.price[i, levels[i]] for i in range(n)])
+    out = auction_outcome(m, Bids(levels, prices))
+    winner, runner, payment = _auction_oracle(m, levels, prices)
+    assert (out.winner, out.runner_up) == (winner, runner)
+    assert out.payment == payment
