@@ -76,12 +76,14 @@ def test_the_engine_refuses_a_beta_whose_weights_overflow():
     from ttcgames.game.market import market_from_rows
     from ttcgames.game.optimum import social_optimum
     from ttcgames.game.payoffs import deviation_utilities
+    from ttcgames.game.potential import potential
 
     rows = [{"provider": "a", "theta": 1, "accuracy": 0.5, "tokens": 10, "price_per_million": 1.0},
             {"provider": "b", "theta": 1, "accuracy": 0.9, "tokens": 20, "price_per_million": 1.0}]
     m = market_from_rows(rows, alpha=100.0)
     for call in (lambda: social_optimum(m, 1e308), lambda: enumerate_equilibria(m, 1e308),
-                 lambda: deviation_utilities(m, np.array([0, 0]), 0, 1e308)):
+                 lambda: deviation_utilities(m, np.array([0, 0]), 0, 1e308), lambda: potential(m, np.array([0, 0]), 1e308)):
         with pytest.raises(ValueError, match=r"beta = 1e\+308 is too large for these values.*use beta = inf"):
             call()
     assert social_optimum(m, 1e298).welfare > 0  # |beta V| below 1e300 is fine
+    assert np.isfinite(potential(m, np.array([0, 0]), 1e298))

@@ -30,7 +30,7 @@ import numpy as np
 
 from ttcgames.game.market import Market
 from ttcgames.game.payoffs import gather
-from ttcgames.game.shares import is_perfect
+from ttcgames.game.shares import MAX_LOG_WEIGHT, check_beta_scale, is_perfect
 
 __all__ = ["potential", "potential_constant"]
 
@@ -62,8 +62,13 @@ def potential_constant(market: Market) -> float:
 
 
 def potential(market: Market, profiles: np.ndarray, beta: float, constant: float | None = None) -> np.ndarray | float:
-    """Phi(theta) of Eq. 7 for a profile or a batch of profiles (shape (..., N))."""
+    """Phi(theta) of Eq. 7 for a profile or a batch of profiles (shape (..., N)).
+
+    A finite beta with some |beta V| above ``MAX_LOG_WEIGHT`` is refused (ValueError), as in the payoffs:
+    beta V would overflow and Phi come back NaN."""
     profiles = np.asarray(profiles, dtype=np.int64)
+    if not is_perfect(beta) and beta * market.max_abs_value > MAX_LOG_WEIGHT:
+        check_beta_scale(beta, market.value[market.mask], market.v0)
     values = gather(market.value, profiles)
     with np.errstate(divide="ignore"):
         log_profit = np.log(gather(market.profit, profiles))
