@@ -170,7 +170,7 @@ def test_bad_json_line_and_repeated_qid_are_reported_with_line_numbers(folder, t
     # Fixture: a non-JSON line after record 2 (line 3) and a repeat of the first qid after record 3.
     assert report["bad_lines"] == 1
     assert report["bad_line_details"][0]["line"] == 3
-    assert "not valid JSON" in report["bad_line_details"][0]["reason"]
+    assert "invalid JSON" in report["bad_line_details"][0]["reason"]
     assert report["repeated_qids"] == 1
     rep = report["repeated_qid_details"][0]
     assert rep["qid"] == "gsm8k-0" and rep["first_line"] == 1 and rep["line"] > 3
@@ -186,7 +186,7 @@ def test_bad_json_line_and_repeated_qid_are_reported_with_line_numbers(folder, t
 def test_fail_policy_stops_naming_file_and_line(folder, tmp_path):
     root, files = folder
     path = files["GSM8K"]["Small-1B"]
-    with pytest.raises(TraceError, match=rf"{path.name}:3: not valid JSON"):
+    with pytest.raises(TraceError, match=rf"{path.name}:3: invalid JSON"):
         _import(tmp_path, path, bad_lines="fail")
     assert not (tmp_path / "gen.jsonl").exists()
 

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,7 @@ def iter_jsonl(
     *,
     error: type[Exception] = ArtifactError,
     types: Mapping[str, type | tuple[type, ...]] | None = None,
+    on_bad: Callable[[int, str], None] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` for every non-blank line of a JSONL file, the one JSONL reader
     of the package. Every line must be a JSON object holding the ``required`` keys; otherwise
@@ -102,10 +103,21 @@ def iter_jsonl(
     ``types`` maps keys to the Python type(s) their JSON value must have when present (``str``,
     ``int``, ``float`` (an integer is a number too), ``bool``, ``list``, ``dict``, or a tuple of
     them; ``type(None)`` allows null). A mismatch is an error naming the file, line and key, e.g.
-    ``gen.jsonl:3: key 'text' must be a string, got null``."""
+    ``gen.jsonl:3: key 'text' must be a string, got null``.
+
+    ``on_bad``: for readers that tolerate bad lines (the trace import's ``bad_lines: skip``), a
+    callback ``on_bad(line number, reason)`` that receives each line that would be an error and the
+    reason (the message without the ``<path>:<line>: `` prefix); the line is skipped. The callback may
+    raise. A file that is missing or not UTF-8 is an ``error`` either way."""
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: file not found")
+
+    def problem(lineno: int, reason: str) -> None:
+        if on_bad is None:
+            raise error(f"{path}:{lineno}: {reason}")
+        on_bad(lineno, reason)
+
     with open(path, "rb") as fh:  # bytes, so that an encoding error is pinned to its line
         for lineno, raw in enumerate(fh, start=1):
             try:
@@ -117,17 +129,25 @@ def iter_jsonl(
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise error(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+                problem(lineno, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                continue
             if not isinstance(obj, dict):
-                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+                problem(lineno, f"expected a JSON object, got {type(obj).__name__}")
+                continue
             missing = [k for k in required if k not in obj]
             if missing:
-                raise error(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
+                problem(lineno, f"missing key(s) {', '.join(missing)}")
+                continue
+            wrong = None
             for key, expected in (types or {}).items():
                 if key in obj and not _has_type(obj[key], expected):
                     kinds = expected if isinstance(expected, tuple) else (expected,)
                     want = " or ".join("null" if k is type(None) else _TYPE_NAMES.get(k, k.__name__) for k in kinds)
-                    raise error(f"{path}:{lineno}: key {key!r} must be {want}, got {_json_type(obj[key])}")
+                    wrong = f"key {key!r} must be {want}, got {_json_type(obj[key])}"
+                    break
+            if wrong is not None:
+                problem(lineno, wrong)
+                continue
             yield lineno, obj
 
 

@@ -65,7 +65,7 @@ from typing import Any
 from ttcgames.grading.choices import ChoiceExtraction, extract_choice
 from ttcgames.grading.explanations import CASES, gold_label, numeric_label, parse_explanation
 from ttcgames.grading.verifiers import EXTRACTIONS, extract_answer
-from ttcgames.io.jsonl import atomic_write_text, dumps_jsonl, write_csv, write_json
+from ttcgames.io.jsonl import atomic_write_text, dumps_jsonl, iter_jsonl, write_csv, write_json
 
 __all__ = [
     "HUB_REPO",
@@ -307,48 +307,34 @@ def read_trace_file(
             raise TraceError(f"{path}:{lineno}: {reason} (traces.bad_lines is 'fail'; set it to 'skip' to drop such lines)")
         result.bad_lines.append({"line": lineno, "reason": reason})
 
-    with open(path, encoding="utf-8", errors="strict") as fh:
-        lineno = 0
-        while True:
-            try:
-                raw = fh.readline()
-            except UnicodeDecodeError as exc:
-                raise TraceError(f"{path}:{lineno + 1}: not valid UTF-8 ({exc.reason})") from None
-            if raw == "":
-                break
-            lineno += 1
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                bad(lineno, f"not valid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            try:
-                rec = parse_trace_record(obj, lineno)
-            except ValueError as exc:
-                bad(lineno, str(exc))
-                continue
-            is_reasoning = rec.reasoning_tokens is not None
-            if reasoning_format is None:
-                reasoning_format = is_reasoning
-            elif is_reasoning != reasoning_format:
-                want = "[reasoning, total] pairs" if reasoning_format else "integers"
-                bad(lineno, f"num_tokens format differs from the file's first record (expected {want})")
-                continue
-            if rec.qid in first_line:
-                # The authors' loader keeps the first occurrence; so do we, but we say so.
-                result.repeated_qids.append({"qid": rec.qid, "line": lineno, "first_line": first_line[rec.qid]})
-                continue
-            if rec.n_samples < min_samples:
-                bad(lineno, f"question {rec.qid!r} has {rec.n_samples} samples, fewer than the {min_samples} needed")
-                continue
-            first_line[rec.qid] = lineno
-            if max_samples is not None and rec.n_samples > max_samples:
-                rec = _truncate(rec, max_samples)
-                result.truncated_questions += 1
-            result.records.append(rec)
-        result.lines = lineno
+    last = 0  # the last non-blank line seen, good or bad
+    for lineno, obj in iter_jsonl(path, error=TraceError, on_bad=bad):
+        last = lineno
+        try:
+            rec = parse_trace_record(obj, lineno)
+        except ValueError as exc:
+            bad(lineno, str(exc))
+            continue
+        is_reasoning = rec.reasoning_tokens is not None
+        if reasoning_format is None:
+            reasoning_format = is_reasoning
+        elif is_reasoning != reasoning_format:
+            want = "[reasoning, total] pairs" if reasoning_format else "integers"
+            bad(lineno, f"num_tokens format differs from the file's first record (expected {want})")
+            continue
+        if rec.qid in first_line:
+            # The authors' loader keeps the first occurrence; so do we, but we say so.
+            result.repeated_qids.append({"qid": rec.qid, "line": lineno, "first_line": first_line[rec.qid]})
+            continue
+        if rec.n_samples < min_samples:
+            bad(lineno, f"question {rec.qid!r} has {rec.n_samples} samples, fewer than the {min_samples} needed")
+            continue
+        first_line[rec.qid] = lineno
+        if max_samples is not None and rec.n_samples > max_samples:
+            rec = _truncate(rec, max_samples)
+            result.truncated_questions += 1
+        result.records.append(rec)
+    result.lines = max([last, *(b["line"] for b in result.bad_lines)])
     if not result.records:
         raise TraceError(f"{path}: no usable records ({result.lines} lines, {len(result.bad_lines)} bad)")
     return result
