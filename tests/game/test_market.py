@@ -104,6 +104,15 @@ def test_bad_parameters():
         market_from_rows(rows, alpha=1.0, baseline=1.0)
 
 
+def test_amounts_whose_sums_overflow_are_refused_naming_the_file(tmp_path):
+    # Each amount is a finite double, but welfare and outcomes add them over the providers: 2 providers
+    # at 1e308 would sum to inf. Refused when built, with the file named; 1e297 is fine.
+    path = write(tmp_path, APPENDIX_A.replace(",low,", ",1,").replace(",high,", ",2,"))
+    with pytest.raises(MarketError, match=r"m\.csv: money amounts up to 9.55e\+307 are too large.*larger units"):
+        read_market_csv(path, alpha=1e308)
+    assert read_market_csv(path, alpha=1e297).quality.max() == pytest.approx(0.955e297)  # 0.1 + 0.9 x 0.95
+
+
 def test_extra_columns_ignored_and_string_thetas_rejected(tmp_path):
     with pytest.raises(MarketError, match="line 2: column 'theta' is not a number"):
         read_market_csv(write(tmp_path, APPENDIX_A), alpha=2.0)

@@ -45,6 +45,10 @@ __all__ = [
 
 REQUIRED_COLUMNS = ("provider", "theta", "accuracy", "tokens", "price_per_million")
 
+# The largest sum of money amounts (over the providers and V0) the engine accepts: welfare, shares
+# and outcomes add amounts over providers, and a sum beyond the largest double would be inf.
+MAX_MONEY = 1e300
+
 
 class MarketError(ValueError):
     """Invalid market input; the message names the file, row or column at fault."""
@@ -107,6 +111,12 @@ class Market:
                 raise MarketError(f"{name} has non-finite entries")
         if not math.isfinite(self.v0):
             raise MarketError(f"v0 must be finite, got {self.v0}")
+        largest = max(max(float(np.abs(getattr(self, name)[mask]).max()) for name in ("quality", "price", "cost")), abs(self.v0))
+        if largest * (len(self.providers) + 1) > MAX_MONEY:
+            raise MarketError(
+                f"money amounts up to {largest:.3g} are too large: the engine adds them over {len(self.providers)} "
+                f"providers and V0, and the sums must stay below {MAX_MONEY:g}; measure money in larger units"
+            )
         n_levels.setflags(write=False)
         mask.setflags(write=False)
         object.__setattr__(self, "n_levels", n_levels)
@@ -262,14 +272,17 @@ def market_from_rows(
         ps.append(price)
         cs.append(price / (1.0 + margin))
     width = max(len(t) for t in thetas)
-    return Market(
-        providers=providers,
-        thetas=tuple(thetas),
-        quality=_pad(qs, width),
-        price=_pad(ps, width),
-        cost=_pad(cs, width),
-        v0=float(v0),
-    )
+    try:
+        return Market(
+            providers=providers,
+            thetas=tuple(thetas),
+            quality=_pad(qs, width),
+            price=_pad(ps, width),
+            cost=_pad(cs, width),
+            v0=float(v0),
+        )
+    except MarketError as exc:
+        raise MarketError(f"{source}: {exc}") from None
 
 
 def read_market_csv(
