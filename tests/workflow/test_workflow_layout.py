@@ -56,7 +56,7 @@ def test_catalog_files():
     license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert license_text.startswith("MIT License") and "ttc-games contributors" in license_text
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'license = { text = "MIT" }' in pyproject
+    assert 'license = "MIT"' in pyproject and 'license-files = ["LICENSE"]' in pyproject
 
 
 def test_config_readme_names_every_schema_key():
