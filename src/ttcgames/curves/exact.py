@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from ttcgames.curves.bootstrap import bootstrap_replicates, percentile_interval
+from ttcgames.io.frames import read_frame
 from ttcgames.io.jsonl import atomic_write_text, iter_jsonl
 
 __all__ = [
@@ -169,16 +170,7 @@ def read_generations(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _read_csv_rows(path: Path, required: Sequence[str]) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise CurveInputError(f"{path}: empty file, expected a header with {list(required)}") from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise CurveInputError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
-    if frame.empty:
-        raise CurveInputError(f"{path}: no rows")
-    frame = frame.copy()
+    frame = read_frame(path, required, error=CurveInputError, dtype=str, keep_default_na=False)
     frame["line"] = np.arange(len(frame)) + 2  # header is line 1
     return frame
 

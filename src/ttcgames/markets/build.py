@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ttcgames.io.frames import read_frame
 from ttcgames.io.jsonl import atomic_write_text
 
 __all__ = [
@@ -56,17 +57,8 @@ def read_curve(path: str | os.PathLike, *, provider: str | None = None, method: 
     given), one method (equal to ``method`` when given), unique positive thetas, accuracies in
     [0, 1] and non-negative finite tokens. Rows come back sorted by theta."""
     path = Path(path)
-    if not path.is_file():
-        raise MarketBuildError(f"missing curve file {path}")
-    try:
-        frame = pd.read_csv(path, dtype={"provider": str, "method": str}, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise MarketBuildError(f"{path}: empty file") from None
-    missing = [c for c in _CURVE_REQUIRED if c not in frame.columns]
-    if missing:
-        raise MarketBuildError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
-    if frame.empty:
-        raise MarketBuildError(f"{path}: no rows")
+    frame = read_frame(path, _CURVE_REQUIRED, error=MarketBuildError, what="curve file",
+                       dtype={"provider": str, "method": str}, keep_default_na=False)
     for column in ("theta", "accuracy", "accuracy_lo", "accuracy_hi", "tokens"):
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = ~np.isfinite(values.to_numpy(dtype=float))

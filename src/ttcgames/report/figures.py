@@ -42,6 +42,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
+from ttcgames.io.frames import read_frame  # noqa: E402
 from ttcgames.report.tables import METHOD_LABELS  # noqa: E402
 
 __all__ = [
@@ -170,19 +171,7 @@ def _theta_axis(ax: plt.Axes, thetas: np.ndarray) -> None:
 
 
 def _read_csv(path: str | os.PathLike, required: Sequence[str]) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise FigureInputError(f"missing input file {path}")
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise FigureInputError(f"{path}: empty file") from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise FigureInputError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
-    if frame.empty:
-        raise FigureInputError(f"{path}: no rows")
-    return frame
+    return read_frame(path, required, error=FigureInputError)
 
 
 def _legend_right(fig: plt.Figure, handles, labels, title: str | None = None) -> None:

@@ -42,6 +42,7 @@ import pandas as pd
 from ttcgames.curves.bootstrap import question_draws
 from ttcgames.game.analysis import auction_summary, solve_game
 from ttcgames.game.market import Market
+from ttcgames.io.frames import read_frame
 
 __all__ = [
     "NUMERIC_QUANTITIES",
@@ -92,17 +93,8 @@ def read_question_curves(path: str | os.PathLike, provider: str, method: str) ->
     path = Path(path)
     reasoning = method == "reasoning"
     needed = ("qid", "theta", "count", "correct", "tokens") if reasoning else ("qid", "theta", "accuracy", "tokens")
-    try:
-        frame = pd.read_csv(path, dtype={"qid": str}, keep_default_na=False)
-    except FileNotFoundError:
-        raise UncertaintyInputError(f"{path}: per-question curve file not found") from None
-    except pd.errors.EmptyDataError:
-        raise UncertaintyInputError(f"{path}: empty file, expected columns {list(needed)}") from None
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise UncertaintyInputError(f"{path}: missing column(s) {missing}")
-    if frame.empty:
-        raise UncertaintyInputError(f"{path}: no rows")
+    frame = read_frame(path, needed, error=UncertaintyInputError, what="per-question curve file",
+                       dtype={"qid": str}, keep_default_na=False)
     values = frame[list(needed[1:])].apply(pd.to_numeric, errors="coerce")
     bad = ~np.isfinite(values.to_numpy(dtype=float)).all(axis=1)
     if bad.any():
