@@ -62,15 +62,8 @@ class AuctionOutcome:
 
 def _tie_tol(market: Market, prices: np.ndarray | None = None) -> float:
     """Absolute tie tolerance: TIE_RTOL times the largest amount of money in the market (and bids)."""
-    m = market.mask
-    scale = max(
-        float(np.abs(market.quality[m]).max()),
-        float(np.abs(market.cost[m]).max()),
-        float(np.abs(market.price[m]).max()),
-        abs(market.v0),
-        float(np.abs(prices).max()) if prices is not None and len(prices) else 0.0,
-    )
-    return TIE_RTOL * scale
+    bids = float(np.abs(prices).max()) if prices is not None and len(prices) else 0.0
+    return TIE_RTOL * max(market.money_scale, bids)
 
 
 def _first_best(values: np.ndarray, tol: float) -> int:

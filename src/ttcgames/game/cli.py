@@ -23,7 +23,6 @@ import numpy as np
 from ttcgames import __version__
 from ttcgames.game.analysis import SWEEP_COLUMNS, TRAJECTORY_COLUMNS, analyse, beta_sweep
 from ttcgames.game.market import Market, MarketError, read_market_csv
-from ttcgames.game.shares import check_beta_scale
 from ttcgames.io.jsonl import atomic_write_text
 
 __all__ = ["main", "MAX_SWEEP_BETAS"]
@@ -194,7 +193,7 @@ def _check_outputs(outputs: dict[str, str | None], market: str) -> None:
 def _check_betas(market: Market, betas: Sequence[float], flag: str) -> None:
     for beta in betas:
         try:
-            check_beta_scale(beta, market.value[market.mask], market.v0)
+            market.check_beta(beta)
         except ValueError as exc:
             raise _Refused(f"argument {flag}: {exc}") from None
 

@@ -82,7 +82,7 @@ import numpy as np
 from ttcgames.game.dynamics import REL_TOL
 from ttcgames.game.market import Market
 from ttcgames.game.payoffs import deviation_utilities, gather, social_welfare
-from ttcgames.game.shares import check_beta_scale, is_perfect
+from ttcgames.game.shares import is_perfect
 
 __all__ = [
     "is_nash_equilibrium",
@@ -271,7 +271,7 @@ def brute_force_equilibria(
 
 def _check_beta(market: Market, beta: float) -> None:
     """Refuse beta <= 0, NaN, and finite betas so large that beta V overflows (see ``MAX_LOG_WEIGHT``)."""
-    check_beta_scale(beta, market.value[market.mask], market.v0)
+    market.check_beta(beta)
 
 
 def enumerate_equilibria(

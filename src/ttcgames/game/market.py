@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ttcgames.game.shares import TIE_RTOL, snap_ties
+from ttcgames.game.shares import TIE_RTOL, check_beta_scale, snap_ties
 
 __all__ = [
     "MarketError",
@@ -79,6 +79,7 @@ class Market:
     mask: np.ndarray = field(init=False)
     _value: np.ndarray = field(init=False, repr=False)
     max_abs_value: float = field(init=False, repr=False)
+    money_scale: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.providers)
@@ -111,7 +112,9 @@ class Market:
                 raise MarketError(f"{name} has non-finite entries")
         if not math.isfinite(self.v0):
             raise MarketError(f"v0 must be finite, got {self.v0}")
+        # the largest amount of money in the market: |q|, |p|, |c| or |V0|
         largest = max(max(float(np.abs(getattr(self, name)[mask]).max()) for name in ("quality", "price", "cost")), abs(self.v0))
+        object.__setattr__(self, "money_scale", largest)
         if largest * (len(self.providers) + 1) > MAX_MONEY:
             raise MarketError(
                 f"money amounts up to {largest:.3g} are too large: the engine adds them over {len(self.providers)} "
@@ -123,7 +126,7 @@ class Market:
         object.__setattr__(self, "mask", mask)
         # User values with ties (within TIE_RTOL of the market's scale) made exact, once, here.
         value = self.quality - self.price
-        scale = max(float(np.abs(self.quality[mask]).max()), float(np.abs(self.price[mask]).max()), abs(self.v0))
+        scale = max(float(np.abs(self.quality[mask]).max()), float(np.abs(self.price[mask]).max()), abs(self.v0))  # V = q - p: no cost
         value[mask] = snap_ties(value[mask], self.v0, TIE_RTOL * scale)
         value.setflags(write=False)
         object.__setattr__(self, "_value", value)
@@ -132,6 +135,12 @@ class Market:
         object.__setattr__(
             self, "thetas", tuple(np.asarray(t, dtype=float) for t in self.thetas)
         )
+
+    def check_beta(self, beta: float) -> None:
+        """Refuse beta <= 0, NaN, and a finite beta with beta x |V| (V0 included) above
+        ``shares.MAX_LOG_WEIGHT`` (:func:`ttcgames.game.shares.check_beta_scale` on this market's values,
+        whose largest magnitude is kept from construction)."""
+        check_beta_scale(beta, np.array([self.max_abs_value]))
 
     # Derived quantities (Eq. 3, 4, 5). Padding stays NaN.
     @property

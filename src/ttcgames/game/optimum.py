@@ -38,7 +38,7 @@ import numpy as np
 
 from ttcgames.game.market import Market
 from ttcgames.game.payoffs import social_welfare
-from ttcgames.game.shares import check_beta_scale, is_perfect
+from ttcgames.game.shares import is_perfect
 
 __all__ = ["Optimum", "social_optimum", "brute_force_optimum"]
 
@@ -166,7 +166,7 @@ def _perfect(market: Market) -> Optimum:
 
 def social_optimum(market: Market, beta: float) -> Optimum:
     """max over profiles of W (Eq. 5), exactly, without enumerating the profiles; see module doc."""
-    check_beta_scale(beta, market.value[market.mask], market.v0)
+    market.check_beta(beta)
     return _perfect(market) if is_perfect(beta) else _dinkelbach(market, beta)
 
 
@@ -174,7 +174,7 @@ def brute_force_optimum(market: Market, beta: float, *, max_profiles: int = 20_0
     """max over all prod_i K_i profiles of W, by enumeration (test oracle; exponential in N)."""
     from ttcgames.game.equilibria import iter_profiles
 
-    check_beta_scale(beta, market.value[market.mask], market.v0)
+    market.check_beta(beta)
     if market.n_profiles > max_profiles:
         raise ValueError(f"{market.n_profiles:,} profiles is too many to enumerate")
     best_w, best_p = -np.inf, None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ttcgames.game.market import Market
-from ttcgames.game.shares import MAX_LOG_WEIGHT, check_beta_scale, is_perfect, market_shares
+from ttcgames.game.shares import MAX_LOG_WEIGHT, is_perfect, market_shares
 
 __all__ = [
     "gather",
@@ -71,7 +71,7 @@ def deviation_utilities(market: Market, profile: np.ndarray, i: int, beta: float
         share = np.where(vi > m, 1.0, np.where(vi == m, 1.0 / (tied + 1), 0.0))
         return share * profit
     if beta * market.max_abs_value > MAX_LOG_WEIGHT:
-        check_beta_scale(beta, market.value[market.mask], market.v0)
+        market.check_beta(beta)
     z_others = beta * v_others
     zmax = z_others.max()
     log_z_minus = zmax + np.log(np.exp(z_others - zmax).sum())

@@ -30,7 +30,7 @@ import numpy as np
 
 from ttcgames.game.market import Market
 from ttcgames.game.payoffs import gather
-from ttcgames.game.shares import MAX_LOG_WEIGHT, check_beta_scale, is_perfect
+from ttcgames.game.shares import MAX_LOG_WEIGHT, is_perfect
 
 __all__ = ["potential", "potential_constant"]
 
@@ -68,7 +68,7 @@ def potential(market: Market, profiles: np.ndarray, beta: float, constant: float
     beta V would overflow and Phi come back NaN."""
     profiles = np.asarray(profiles, dtype=np.int64)
     if not is_perfect(beta) and beta * market.max_abs_value > MAX_LOG_WEIGHT:
-        check_beta_scale(beta, market.value[market.mask], market.v0)
+        market.check_beta(beta)
     values = gather(market.value, profiles)
     with np.errstate(divide="ignore"):
         log_profit = np.log(gather(market.profit, profiles))
