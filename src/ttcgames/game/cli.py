@@ -235,8 +235,11 @@ def _run(argv: Sequence[str] | None) -> None:
             rows = beta_sweep(market, betas, seed=args.seed)
             _no_nan(rows, SWEEP_COLUMNS, "--csv")
             texts = {args.csv: _csv_text(rows, SWEEP_COLUMNS)}
-    except ValueError as exc:  # the engine refusing a game (too many equilibria to test, non-finite results)
+    except ValueError as exc:  # the engine refusing a game (equilibria beyond memory, non-finite results)
         raise _Refused(f"{args.market}: {exc}") from None
+    except MemoryError:  # the engine refuses games it cannot hold first (EquilibriaTooLarge); this is a guard
+        raise _Refused(f"{args.market}: out of memory ({market.n_providers} providers, "
+                       f"{market.n_profiles:,} profiles)") from None
     written: list[Path] = []
     for path, text in texts.items():
         existed = Path(path).exists()

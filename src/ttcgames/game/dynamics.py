@@ -7,11 +7,16 @@ Semantics follow the authors' implementation (docs/paper-notes.md, "Dynamics"):
    ``numpy.random.Generator`` (a fresh permutation per round).
 3. On its turn a provider looks at its other levels in order of index distance from its current
    level, the lower one first on ties, and moves to the first whose utility beats its current
-   utility by the relative margin: ``U_new > U_cur + rel_tol * |U_cur|`` (default 1e-8).
+   utility by the relative margin: ``U_new > U_cur + rel_tol * |U_cur|`` (default 1e-8,
+   :func:`ttcgames.game.payoffs.improves`).
    In the best-response variant it moves instead to the level of highest utility (the nearest such
    level, lower first, among exact ties), provided that level beats its current utility by the margin.
 4. Every turn is one iteration t, whether or not the provider moves. The run stops after a full
    round in which nobody moved: the profile is then a pure Nash equilibrium up to ``rel_tol``.
+   Whether a provider moves is decided by :func:`ttcgames.game.payoffs.stays` on
+   :func:`ttcgames.game.payoffs.deviation_utilities` (one row of ``deviation_utilities_rows``): the
+   same evaluation and comparison as :func:`ttcgames.game.payoffs.equilibrium_mask`, so the run stops
+   exactly at the profiles that test lists as equilibria.
 
 Theorem 1 guarantees termination (every strict improvement raises the potential of Eq. 7 and the
 profile space is finite); ``max_rounds`` is only a guard against misuse.
@@ -24,13 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ttcgames.game.market import Market
-from ttcgames.game.payoffs import deviation_utilities, profile_shares, social_welfare, utilities
+from ttcgames.game.payoffs import REL_TOL, deviation_utilities, improves, profile_shares, social_welfare, stays, utilities
 from ttcgames.game.potential import potential, potential_constant
 from ttcgames.game.shares import is_perfect
 
 __all__ = ["Trajectory", "better_response_dynamics", "improving_level", "REL_TOL"]
-
-REL_TOL = 1e-8
 
 
 def _search_order(current: int, n_levels: int) -> list[int]:
@@ -41,10 +44,6 @@ def _search_order(current: int, n_levels: int) -> list[int]:
             if 0 <= k < n_levels:
                 out.append(k)
     return out
-
-
-def _beats(new: float, cur: float, rel_tol: float) -> bool:
-    return new > cur + rel_tol * abs(cur)
 
 
 def improving_level(
@@ -59,18 +58,18 @@ def improving_level(
     """The level provider ``i`` moves to on its turn, or None if it stays (rules 3 above)."""
     u = deviation_utilities(market, profile, i, beta)
     cur = int(profile[i])
+    if stays(u, u[cur], rel_tol):  # the equilibrium test's own comparison (payoffs.equilibrium_mask)
+        return None
     if best_response:
         best = u.max()
-        if not _beats(best, u[cur], rel_tol):
-            return None
         for k in _search_order(cur, len(u)):
             if u[k] == best:
                 return k
         return None
     for k in _search_order(cur, len(u)):
-        if _beats(u[k], u[cur], rel_tol):
+        if improves(u[k], u[cur], rel_tol):
             return k
-    return None
+    raise AssertionError("unreachable: some level beats the current one")  # pragma: no cover
 
 
 @dataclass

@@ -1,75 +1,108 @@
-"""Pure Nash equilibria (Eq. 6): a check for one profile, a brute force, and an exact enumeration
+"""Pure Nash equilibria (Eq. 6): the test of one profile, a brute force, and an exact enumeration
 that never visits the prod_i K_i profiles.
 
 The equilibrium test
 --------------------
-A profile is an equilibrium when no provider has a level whose utility beats its current utility by
-more than the relative margin ``rel_tol``: ``max_l U_i(l) <= U_i(k_i) + rel_tol * |U_i(k_i)|``, the
-test that stops the better-response dynamics (:mod:`ttcgames.game.dynamics`), i.e. Eq. 6 up to
-floating-point noise. Utilities are evaluated as :mod:`ttcgames.game.payoffs` does: U_i(l) = pi_l * s_i(l)
-with the log-space share s_i(l) = exp(beta V_l - logaddexp(beta V_l, L_i)), so a share below the
-smallest double is exactly 0 and all-zero utilities are ties; at beta = inf the shares are 1, 1/(c+1)
-or 0 (Table 1 with the tie rule of :mod:`ttcgames.game.shares`; values within its ``TIE_RTOL`` were made
-equal when the market was built, so ties are exact comparisons of ``market.value`` here, in the
-brute force and in the enumeration alike). :func:`brute_force_equilibria` applies
-this test (``_equilibrium_mask``) to every profile; it is the oracle of the tests.
+A profile is an equilibrium when no provider moves: no level's utility beats the current one by the
+relative margin ``rel_tol`` (Eq. 6 with the dynamics' margin). The test is
+:func:`ttcgames.game.payoffs.equilibrium_mask`, one floating-point evaluation of the utilities
+(Eq. 4 with the shares of Table 1, steps 1-4 in :mod:`ttcgames.game.payoffs`) and one comparison
+(``payoffs.stays``). :func:`is_nash_equilibrium`, :func:`brute_force_equilibria`, the final filter of
+:func:`enumerate_equilibria` and the dynamics' stopping rule all call it, so the enumeration lists
+exactly the profiles at which the dynamics would stop. Ties at beta = inf are exact comparisons of the
+market's tie-snapped values (``shares.TIE_RTOL``). The tests check the enumeration against an
+independent solver (pygambit's ``enumpure_solve`` on payoff tables built from the formulas,
+``tests/game/test_oracle.py``) and against the brute force where pygambit cannot go.
 
 Exact enumeration at finite beta (:func:`enumerate_equilibria`)
 ---------------------------------------------------------------
-Write w_il = e^{beta V_il}, x = S_{-i} = e^{beta V0} + sum_{j != i} w_{j k_j} and t = log x. Provider
-i's utility at level l is U_l(x) = pi_l w_l / (w_l + x): it depends on the others only through x.
+Write w_il = e^{beta V_il}, x = S_{-i} = e^{beta V0} + sum_{j != i} w_{j k_j}, t = log x, a = beta V.
+Provider i's utility at level l, U_l(x) = pi_l w_l / (w_l + x), depends on the others only through x.
+u = 2^-53 is the unit roundoff, M = max(1, max |a_il|, |beta V0|), N the number of providers.
 
 *Lemma 1 (best responses are intervals).* For levels k, l, "U_l(x) <= c U_k(x)" with c = 1 + tau
 (c = 1 - tau when pi_k < 0, so that c U_k = U_k + tau |U_k|) is, after multiplying by
 (w_l + x)(w_k + x) / (w_l w_k) > 0, the linear inequality pi_l (1 + x/w_k) <= c pi_k (1 + x/w_l).
 For pi_l, pi_k > 0 it reads h(t) <= r with h(t) = log(1 + e^{t - a_k}) - log(1 + e^{t - a_l}),
-a = beta V, r = log(c pi_k / pi_l); h is monotone between 0 and a_l - a_k, so the solution is all t,
-no t, or the half-line bounded by t* = log|expm1(r)| + a_k - log|expm1(r - a_l + a_k)| (both pi < 0:
-h(t) >= r with r = log(c |pi_k| / |pi_l|); mixed signs: always or never). Intersecting over l, the
-set X_ik of t where k is a best response within tau is a closed interval (possibly empty).
+r = log(c pi_k / pi_l); h is strictly monotone from 0 to a_l - a_k (or constant 0), so the solution
+is all t, no t, or the half-line bounded by t* = log|expm1(r)| + a_k - log|expm1(r - a_l + a_k)|
+(both pi < 0: h(t) >= r with r = log(c |pi_k| / |pi_l|); mixed signs and zeros: always or never).
+Intersecting over l, the set X_ik(tau) of t where k is a best response within tau is a closed
+interval (possibly empty), and X_ik(tau) grows with tau.
 
-*Lemma 2 (candidates contain every equilibrium).* Evaluate Lemma 1 with tau' = rel_tol + eps, eps =
-1e-7 + 1e-13 max(1, |beta V|, |beta V0|), and add the zone Z_i = [t_z, inf), t_z = max_{pi_l != 0}
-(a_l + log |pi_l| + 700), where every |U_l| < e^-700. If provider i passes the floating-point test
-at level k with its computed L_i, then L_i lies in X_ik(tau') or in Z_i: outside Z_i the largest
-utility is a normal double, each computed utility has relative error below 1e-13 (1 + |a| + |L|),
-and an exact ratio U_l / U_k above 1 + tau' would need errors above eps / 2. Mapping t to the total
-T = log S = logaddexp(a_ik, t) (monotone) and widening by delta = 1e-11 (1 + |T|) (more than the
-rounding of any log-sum of at most 13 + N terms) gives closed intervals J_ik of T such that every
-equilibrium has key(profile) in J_{i,k_i} for every i, where key(profile) is the log-sum of all
-options computed as m + log(sum_j exp(z_j - m)), m = max_j z_j, in a fixed order.
+*Lemma 2 (rounding of the test).* Let t be the exact log S_{-i} of a profile. Outside the zone
+Z_i = [t_z, inf), t_z = max_{pi_l != 0} (a_l + log |pi_l| + 700), some exact |U_l| exceeds e^-701
+(assuming nonzero profits of at least e^-600 in magnitude, i.e. 1e-260 dollars). Each step of the
+evaluation (``payoffs``) has a relative error of at most u on its result, and logaddexp and
+m + log(sum) are 1-Lipschitz in their inputs, so the computed exponent z_l - logaddexp(z_l, L_i)
+is off by at most u (8M + 2N + 20): u M for each of z_l, for the N + 1 rounded z_j inside L_i and
+for the terms z_j - m_i; u (N + 1) for the sum; u (M + log(N + 1)) for m_i + log; u (2M + 4) for
+logaddexp and the subtraction. A computed utility that is a normal double therefore has relative
+error delta <= 1.01 u (8M + 2N + 22) (exp and the product add 2u). If provider i passes the test
+at level k, t is outside Z_i and pi_k > 0, then the current utility is within a factor 1 + tol + 3u of
+the largest computed one, hence normal, and for every l: U_l (1 - delta) <= U_k (1 + delta)(1 + tol)
+(1 + u)^2, i.e. U_l / U_k <= 1 + tol + 2.2 delta + 4u < 1 + tol + eps (pi_k < 0 likewise with
+|U_k|; pi_k = 0 passes only if no computed U_l is positive, and outside Z_i a positive exact U_l >=
+e^-701 computes as a positive normal double). The code takes
+eps = 1e-7 + 1e-13 (M + N), more than 45 times 2.2 delta + 4u for every M and N.
+So every provider that passes the test has t in X_{i,k_i}(tol + eps) or in Z_i.
 
-*Sweep.* The endpoints of all J_ik cut the T axis into elementary half-open intervals E; within one E
-provider i's candidate levels A_i(E) = {k : J_ik meets the closure of E} are fixed. Every
-equilibrium has its key in exactly one E and k_i in A_i(E) for all i, so enumerating, for every E,
-the profiles in prod_i A_i(E) whose key lies in E (a breadth-first product pruned by the bounds
-of the remaining log-sum) and keeping those that pass the floating-point test yields exactly the set
-of equilibria, each once.
+*Lemma 3 (rounding of the candidate step).* The code computes Lemma 1's endpoints with tau' =
+tol + eps. The computed r is within 4u (1 + |log|pi_k|| + |log|pi_l||) < 1e-12 of the exact one for
+tau', while raising tau from tol to tau' raises r by log((1 + tau') / (1 + tol)) > 0.9 eps >= 9e-8;
+the rounded a_l - a_k is off by at most 2uM, which changes U_l / U_k by a factor within
+e^{+-2uM}, less than the other 0.1 eps. So the computed endpoints are those of an exact interval
+between X_ik(tol + eps/2) and X_ik(tol + 2 eps), up to the final rounding of log, expm1 and the
+additions (a few u (1 + |a| + |t|)). Mapping t to the total T = log S = logaddexp(a_ik, t)
+(monotone) and widening each end by delta_T = 1e-11 (1 + N/100) (1 + |T|) (more than those
+roundings plus the rounding of the key below, u (3M + N + 4)) gives closed intervals J_ik of T; with
+J_ik^z = [T(t_z) - delta_T, inf) for the zone, every equilibrium has key(profile) in J_{i,k_i} or
+J_{i,k_i}^z for every i, where key(profile) is the log-sum of all options computed as
+m + log(sum_j exp(z_j - m)), m = max_j z_j, in index order.
 
-*Negligible providers.* A provider whose every level has beta V_il < min(E) - 800 is *free* in E: its
-share is below e^-797 at any profile with key in E, so its computed shares and utilities are exactly
-0 at every level and it is in equilibrium at every level; its terms add exactly 0.0 to the key, so
-the whole box (other providers' levels) x (all its levels) has the same key and E. Such a box is
-accepted whole when the other providers pass the test with the free providers at their smallest
-and at their largest masses: in real arithmetic each of them is in equilibrium on an interval of its
-x (Lemma 1) and x is monotone in the free masses; in floating point the free masses are below e^-797
-of the total, so the two checks agree with a check of every profile except when a provider sits
-exactly on the 1e-8 boundary. Boxes of at most ``expand_limit`` profiles are instead expanded and
-every profile is tested, so the result equals the brute force exactly on every game with at most
-``expand_limit`` (256) profiles; the property tests check both paths against the brute force.
+*Sweep.* The ends of all J cut the T axis into elementary half-open intervals E = [left, right).
+Level k of provider i is a candidate in E when J_ik or J_ik^z meets E itself: lo < right and
+hi >= left (an interval that starts at ``right`` does not meet E: comparing with the closed end of E
+made every level of identical providers a candidate just below their common zone, K^N candidates).
+Every equilibrium has its key in exactly one E and every k_i a candidate there, so enumerating, for
+every E, the products of candidates whose key lies in E (breadth-first, pruned by the smallest and
+largest log-sum the remaining providers can add, with a slack of delta_T) and keeping the profiles
+that pass the test yields exactly the equilibria, each once.
+
+*Negligible providers (boxes).* In E, provider f is *free* when (a) a_f,max < left - 800 and
+(b) for every other provider j that is not free, either a_f,max < LB_j - 746, with LB_j the largest
+of beta V0 and the smallest candidate a of the other non-free providers (a lower bound of m_j), or
+min_l a_jl > UB_j + log(N + 2) + 40, with UB_j the largest of beta V0 and the largest candidate (or,
+for free providers, largest) a of the other providers (an upper bound of m_j). Then, at every profile
+with key in E, in floating point: (a) f's shares are exp(x) with x < -745.2, exactly 0 at every
+level (L_f >= m_f = the largest option >= key - log(N + 1)), so f stays at every level; by (b) f's
+term in j's sum is exp(a_f - m_j) = +0.0, or j's shares are exactly 1.0 at every level (logaddexp
+rounds to within half an ulp of z_l and exp of a number below 2^-54 in magnitude is 1.0), so every
+other provider's utilities and test have the same bits whatever f's level; and f's term in the key
+is exp(a_f - m) = +0.0. So the whole box (the others' levels) x (all levels of the free providers)
+passes or fails together: the code tests one profile of it (every profile, when the box has at most
+``expand_limit`` profiles, 0 by default; the tests run 0 and 256 against the brute force). A
+provider that meets (a) but not (b) is enumerated like the others.
 
 Exact enumeration at beta = inf
 -------------------------------
 Provider i's test depends on the others only through their best value m and how many options
 c tie there. Let M be the top value of a profile (V0 included) and C the options at M. A provider
-below M has utility 0 and is in equilibrium iff no level reaching M earns anything
-(a test that depends only on (M, C)); a provider at M shares the market with C - 1 others when
-C >= 2; a provider alone at M faces (M2, C2), the second value and its multiplicity, which the
-providers below M set. Enumerating M (each value >= V0), whether the top is tied, and for a lone top
-M2 (each value in [V0, M)), with a depth-first choice per provider of "at the value" or "below it"
-that tracks the counts, lists every equilibrium exactly once as a box (top levels x level classes),
-testing each (m, c) with the same floating-point expression as the brute force. The welfare of a
+below M has utility 0 and stays iff no level reaching M earns anything (a test that depends only on
+(M, C)); a provider at M shares the market with C - 1 others when C >= 2; a provider alone at M
+faces (M2, C2), the second value and its multiplicity, which the providers below M set. Enumerating
+M (each value >= V0), whether the top is tied, and for a lone top M2 (each value in [V0, M)), with a
+depth-first choice per provider of "at the value" or "below it" that tracks the counts, lists every
+equilibrium exactly once as a box (top levels x level classes); each (m, c) is tested with the
+test's own utilities and comparison (``payoffs.utilities_at_inf``, ``payoffs.stays``). The welfare of a
 box is that of any of its profiles: only the top options have shares.
+
+Size
+----
+The result is a list of boxes, so counts can be astronomically large (8,589,934,592 equilibria of a
+12 x 8 market at beta = inf, in a few boxes). When the candidates of one interval exceed
+``MAX_CANDIDATES`` rows, or the boxes ``MAX_BOXES``, the game is refused with
+:class:`EquilibriaTooLarge` (a ValueError naming beta and the size), never a numpy memory error.
 """
 
 from __future__ import annotations
@@ -79,38 +112,44 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ttcgames.game.dynamics import REL_TOL
 from ttcgames.game.market import Market
-from ttcgames.game.payoffs import deviation_utilities, gather, social_welfare
+from ttcgames.game.payoffs import REL_TOL, equilibrium_mask, social_welfare, stays, utilities_at_inf
 from ttcgames.game.shares import is_perfect
 
 __all__ = [
     "is_nash_equilibrium",
     "Equilibria",
+    "EquilibriaTooLarge",
     "enumerate_equilibria",
     "brute_force_equilibria",
     "iter_profiles",
     "MAX_PROFILES",
     "EXPAND_LIMIT",
+    "MAX_CANDIDATES",
+    "MAX_BOXES",
 ]
 
 MAX_PROFILES = 20_000_000  # brute force only; "about 1e7": the paper's 9 providers x 6 levels is 10,077,696
-EXPAND_LIMIT = 256  # boxes up to this many profiles are checked profile by profile
+EXPAND_LIMIT = 0  # boxes up to this many profiles are also tested profile by profile (a cross-check; the tests use 256)
 MAX_EXPANDED = 5_000_000  # Equilibria.profiles refuses to list more
+MAX_CANDIDATES = 4_000_000  # candidate rows of one interval (about 100 bytes each while they are built)
+MAX_BOXES = 1_000_000  # boxes of one game (each a tuple of N small arrays, a few hundred bytes)
 
-_FREE_MARGIN = 800.0  # log-mass gap below which a provider's shares are exactly 0 (exp(-745.2) == 0)
+_FREE_MARGIN = 800.0  # (a): a provider this far below the total has shares exp(< -745.2) == 0
+_ABSORB = 746.0  # (b): a term this far below m_j adds exp(< -745.2) == +0.0 to j's sum
+_SATURATE = 40.0  # (b): a level this far above the others' log-mass has share exactly 1.0
 _ZONE = 700.0  # utilities below e^-700: float comparisons may be subnormal noise
 
 
+class EquilibriaTooLarge(ValueError):
+    """The equilibrium set of a game cannot be listed within memory (the message gives beta and the size)."""
+
+
 def is_nash_equilibrium(market: Market, profile: np.ndarray, beta: float, *, rel_tol: float = REL_TOL) -> bool:
-    """True if no provider can raise its utility by more than ``rel_tol`` (relative) unilaterally."""
+    """True if no provider can raise its utility by more than ``rel_tol`` (relative) unilaterally:
+    :func:`ttcgames.game.payoffs.equilibrium_mask` on one profile."""
     profile = market.check_profile(profile)
-    for i in range(market.n_providers):
-        u = deviation_utilities(market, profile, i, beta)
-        cur = u[profile[i]]
-        if u.max() > cur + rel_tol * abs(cur):
-            return False
-    return True
+    return bool(equilibrium_mask(market, profile[None, :], beta, rel_tol)[0])
 
 
 def iter_profiles(market: Market, chunk: int = 1 << 16):
@@ -123,60 +162,6 @@ def iter_profiles(market: Market, chunk: int = 1 << 16):
     for lo in range(0, total, chunk):
         flat = np.arange(lo, min(lo + chunk, total), dtype=np.int64)
         yield (flat[:, None] // strides[None, :]) % radices[None, :]
-
-
-def _others_stats_finite(z: np.ndarray) -> np.ndarray:
-    """log of sum_{j != i} e^{z_j} over columns j of z (column 0 = abstention), for provider columns 1..N."""
-    b, m = z.shape
-    prefix = np.logaddexp.accumulate(z, axis=1)
-    suffix = np.logaddexp.accumulate(z[:, ::-1], axis=1)[:, ::-1]
-    neg = np.full((b, 1), -np.inf)
-    left = prefix[:, :-1]  # columns 0..i-1 for provider column i (i = 1..N)
-    right = np.concatenate([suffix[:, 2:], neg], axis=1)  # columns i+1..N
-    return np.logaddexp(left, right)
-
-
-def _inf_utilities(vi: np.ndarray, profit: np.ndarray, m, cnt) -> np.ndarray:
-    """Utilities at beta = inf of levels ``vi`` against the others' best value m tied c times."""
-    share = np.where(vi > m, 1.0, np.where(vi == m, 1.0 / (cnt + 1), 0.0))
-    return share * profit
-
-
-def _passes(u: np.ndarray, cur: np.ndarray, rel_tol: float) -> np.ndarray:
-    """The dynamics' stopping test, row-wise: no level beats the current utility by the margin."""
-    return u.max(axis=-1) <= cur + rel_tol * np.abs(cur)
-
-
-def _equilibrium_mask(market: Market, P: np.ndarray, beta: float, rel_tol: float) -> np.ndarray:
-    """The floating-point equilibrium test of every row of P (the oracle's test)."""
-    V = gather(market.value, P)
-    profit = market.profit
-    ok = np.ones(len(P), dtype=bool)
-    allv = np.concatenate([np.full((len(P), 1), market.v0), V], axis=1)
-    if is_perfect(beta):
-        m1 = allv.max(axis=1)
-        c1 = (allv == m1[:, None]).sum(axis=1)
-        below = np.where(allv < m1[:, None], allv, -np.inf)
-        m2 = below.max(axis=1)
-        c2 = (allv == m2[:, None]).sum(axis=1)
-    else:
-        log_others = _others_stats_finite(beta * allv)
-    for i in range(market.n_providers):
-        k = int(market.n_levels[i])
-        vi = market.value[i, :k][None, :]
-        if is_perfect(beta):
-            own = V[:, i]
-            alone = (own == m1) & (c1 == 1)
-            m = np.where(alone, m2, m1)[:, None]
-            cnt = np.where(alone, c2, np.where(own == m1, c1 - 1, c1))[:, None]
-            u = _inf_utilities(vi, profit[i, :k][None, :], m, cnt)
-        else:
-            zi = beta * vi
-            share = np.exp(zi - np.logaddexp(zi, log_others[:, i][:, None]))
-            u = share * profit[i, :k][None, :]
-        cur = np.take_along_axis(u, P[:, i][:, None], axis=1)[:, 0]
-        ok &= _passes(u, cur, rel_tol)
-    return ok
 
 
 @dataclass
@@ -250,8 +235,10 @@ def brute_force_equilibria(
     max_profiles: int = MAX_PROFILES,
     chunk: int = 1 << 16,
 ) -> Equilibria:
-    """Every pure Nash equilibrium, by testing all prod_i K_i profiles in vectorised chunks (the
-    oracle of :func:`enumerate_equilibria`). Games with more than ``max_profiles`` profiles are refused."""
+    """Every pure Nash equilibrium, by testing all prod_i K_i profiles in vectorised chunks with
+    :func:`ttcgames.game.payoffs.equilibrium_mask`. The tests use it where the independent oracle
+    (pygambit) cannot go: games whose equilibria come in large boxes of indifferent providers.
+    Games with more than ``max_profiles`` profiles are refused."""
     _check_beta(market, beta)
     total = market.n_profiles
     if total > max_profiles:
@@ -261,7 +248,7 @@ def brute_force_equilibria(
         )
     found = []
     for P in iter_profiles(market, chunk):
-        mask = _equilibrium_mask(market, P, beta, rel_tol)
+        mask = equilibrium_mask(market, P, beta, rel_tol)
         if mask.any():
             found.append(P[mask])
     profiles = np.concatenate(found) if found else np.zeros((0, market.n_providers), dtype=np.int64)
@@ -282,17 +269,22 @@ def enumerate_equilibria(
     expand_limit: int = EXPAND_LIMIT,
 ) -> Equilibria:
     """Every pure Nash equilibrium of the game at ``beta`` (finite or inf), exactly, without visiting
-    the prod_i K_i profiles (see the module docstring for the method and its proof).
+    the prod_i K_i profiles (see the module docstring for the method and its proof). A game whose
+    equilibria cannot be listed within memory is refused with :class:`EquilibriaTooLarge`.
 
     The price of anarchy over the worst equilibrium is optimum / ``worst_welfare``; the price of
     stability is optimum / ``best_welfare`` (Eq. 9 with the min and the max over equilibria).
     """
     _check_beta(market, beta)
-    if is_perfect(beta):
-        eq = _enumerate_inf(market, rel_tol)
-    else:
-        eq = _enumerate_finite(market, float(beta), rel_tol, expand_limit)
-    return eq
+    try:
+        if is_perfect(beta):
+            return _enumerate_inf(market, rel_tol)
+        return _enumerate_finite(market, float(beta), rel_tol, expand_limit)
+    except (_TooLarge, MemoryError) as exc:
+        what = str(exc) if isinstance(exc, _TooLarge) else "out of memory"
+        raise EquilibriaTooLarge(
+            f"beta = {beta:g}: the equilibrium set of this game ({market.n_providers} providers, "
+            f"{market.n_profiles:,} profiles) cannot be listed within memory: {what}") from None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -351,6 +343,37 @@ def _key(z0: float, Z: np.ndarray) -> np.ndarray:
     return m + np.log(np.exp(allz - m[:, None]).sum(axis=1))
 
 
+class _TooLarge(Exception):
+    """Internal: the enumeration stopped before running out of memory (enumerate_equilibria words it)."""
+
+
+def _free_providers(a: np.ndarray, valid: np.ndarray, z0: float, cand: list[np.ndarray], left: float) -> np.ndarray:
+    """Providers that are free in an interval starting at ``left`` (conditions (a) and (b) of the
+    module docstring), given every provider's candidate levels ``cand``."""
+    n = a.shape[0]
+    amax = np.where(valid, a, -np.inf).max(axis=1)
+    amin = np.where(valid, a, np.inf).min(axis=1)
+    cmin = np.array([a[i, c].min() if len(c) else np.inf for i, c in enumerate(cand)])
+    cmax = np.array([a[i, c].max() if len(c) else -np.inf for i, c in enumerate(cand)])
+    free = amax < left - _FREE_MARGIN  # (a)
+    while free.any():
+        # lower / upper bounds of m_j, the largest option other than j, for every non-free j
+        low = np.where(free, -np.inf, cmin)
+        high = np.where(free, amax, cmax)
+        bound = np.inf
+        for j in np.flatnonzero(~free):
+            others = np.arange(n) != j
+            lb = max(z0, float(low[others].max(initial=-np.inf)))
+            ub = max(z0, float(high[others].max(initial=-np.inf)))
+            if not amin[j] > ub + math.log(n + 2) + _SATURATE:  # j's shares are not pinned at 1.0
+                bound = min(bound, lb - _ABSORB)
+        keep = free & (amax < bound)  # (b)
+        if (keep == free).all():
+            break
+        free = keep
+    return free
+
+
 def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit: int) -> Equilibria:
     n, K = market.n_providers, market.max_levels
     nl = market.n_levels
@@ -359,12 +382,13 @@ def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit:
     pi = np.where(valid, market.profit, 0.0)
     z0 = beta * market.v0
     scale = max(1.0, float(np.nanmax(np.abs(a))), abs(z0))
-    tau = rel_tol + 1e-7 + 1e-13 * scale
+    tau = rel_tol + 1e-7 + 1e-13 * (scale + n)  # tol + eps (Lemma 2)
     a_fill = np.where(valid, a, 0.0)
     LO, HI = _candidate_t_intervals(a_fill, pi, nl, tau)
     with np.errstate(divide="ignore"):
         tz_terms = np.where(valid & (pi != 0), a_fill + np.log(np.abs(pi)) + _ZONE, -np.inf)
     t_zone = tz_terms.max(axis=1)  # (N,)
+    rel_delta = 1e-11 * (1.0 + n / 100.0)  # delta_T / (1 + |T|) (Lemma 3)
 
     def to_T(t):
         with np.errstate(invalid="ignore"):
@@ -372,7 +396,7 @@ def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit:
         return T
 
     def widen(T, sign):
-        return T + sign * 1e-11 * (1.0 + np.abs(np.where(np.isfinite(T), T, 0.0)))
+        return T + sign * rel_delta * (1.0 + np.abs(np.where(np.isfinite(T), T, 0.0)))
 
     has_br = valid & (LO <= HI)
     J1lo = np.where(has_br, widen(to_T(LO), -1), np.inf)
@@ -382,32 +406,33 @@ def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit:
     ends = np.unique(ends[np.isfinite(ends)])
     lefts = np.concatenate([[-np.inf], ends])
     rights = np.concatenate([ends, [np.inf]])
-    # candidate levels per elementary interval [left, right): (M, N, K)
+    # candidate levels per elementary interval E = [left, right): J = [lo, hi] meets E iff lo < right
+    # and hi >= left (Sweep, module docstring); (M, N, K)
     L3, R3 = lefts[:, None, None], rights[:, None, None]
-    A = ((J1lo[None] <= R3) & (J1hi[None] >= L3)) | (J2lo[None] <= R3)
+    A = ((J1lo[None] < R3) & (J1hi[None] >= L3)) | (J2lo[None] < R3)
     A &= valid[None]
     amax = np.where(valid, a_fill, -np.inf).max(axis=1)
-    free = amax[None, :] < (lefts[:, None] - _FREE_MARGIN)  # (M, N)
-    core_ok = (A.any(axis=2) | free).all(axis=1)
-    # merge consecutive intervals with the same candidate sets and free providers
-    sig = np.concatenate([A.reshape(len(lefts), -1), free], axis=1)
+    maybe_free = amax[None, :] < (lefts[:, None] - _FREE_MARGIN)  # (M, N): condition (a)
+    feasible = (A.any(axis=2) | maybe_free).all(axis=1)
+    # merge consecutive intervals with the same candidate sets and (a)
+    sig = np.concatenate([A.reshape(len(lefts), -1), maybe_free], axis=1)
     same_as_prev = np.concatenate([[False], (sig[1:] == sig[:-1]).all(axis=1)])
     first = np.flatnonzero(~same_as_prev)
     last = np.append(first[1:] - 1, len(lefts) - 1)
     g_left, g_right = lefts[first], rights[last]
-    low_level = np.argmin(np.where(valid, a_fill, np.inf), axis=1)
-    high_level = np.argmax(np.where(valid, a_fill, -np.inf), axis=1)
     singles: list[np.ndarray] = []  # profiles to test one by one
-    small: list[tuple[np.ndarray, np.ndarray]] = []  # (base profile, free mask): boxes tested profile by profile
-    big: list[tuple[np.ndarray, np.ndarray]] = []  # boxes accepted whole after the two checks
+    boxed: list[tuple[np.ndarray, np.ndarray]] = []  # (base profile, free mask) of boxes of > 1 profile
+    n_boxes = 0
     for g in range(len(first)):
         row = first[g]
-        if not core_ok[row]:
+        if not feasible[row]:
             continue
-        fr = free[row]
-        core = np.flatnonzero(~fr)
         cand = [np.flatnonzero(A[row, i]) for i in range(n)]
-        combos = _pruned_product(a_fill, z0, core, cand, g_left[g], g_right[g])
+        fr = _free_providers(a_fill, valid, z0, cand, g_left[g])
+        if not all(len(cand[i]) for i in np.flatnonzero(~fr)):
+            continue
+        core = np.flatnonzero(~fr)
+        combos = _pruned_product(a_fill, z0, core, cand, g_left[g], g_right[g], rel_delta)
         if len(combos) == 0:
             continue
         Z = np.full((len(combos), n), -np.inf)
@@ -416,48 +441,39 @@ def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit:
         combos = combos[(keys >= g_left[g]) & (keys < g_right[g])]
         if len(combos) == 0:
             continue
+        n_boxes += len(combos)
+        if n_boxes > MAX_BOXES:
+            raise _TooLarge(f"more than {MAX_BOXES:,} boxes of candidates")
         base = np.zeros((len(combos), n), dtype=np.int64)
         base[:, core] = combos
-        free_idx = np.flatnonzero(fr)
-        box_size = math.prod(int(nl[f]) for f in free_idx)
-        if box_size == 1:
-            singles.append(base)
-        elif box_size <= expand_limit:
-            small.extend((b, fr) for b in base)
+        if fr.any():
+            boxed.extend((b, fr) for b in base)
         else:
-            big.extend((b, fr) for b in base)
+            singles.append(base)
     boxes: list[tuple] = []
     welfare: list[np.ndarray] = []
-    if big:  # check the core at the free providers' smallest and largest masses (see the docstring)
-        lows = np.stack([np.where(fr, low_level, b) for b, fr in big])
-        highs = np.stack([np.where(fr, high_level, b) for b, fr in big])
-        ok_low = _equilibrium_mask(market, lows, beta, rel_tol)
-        ok_high = _equilibrium_mask(market, highs, beta, rel_tol)
-        for (b, fr), lo_ok, hi_ok, lowp in zip(big, ok_low, ok_high, lows):
-            if lo_ok and hi_ok:
+    whole = [(b, fr) for b, fr in boxed if math.prod(int(nl[f]) for f in np.flatnonzero(fr)) > expand_limit]
+    if whole:  # every profile of such a box passes or fails with its base (module docstring, Boxes)
+        bases = np.stack([b for b, _ in whole])
+        for (b, fr), ok in zip(whole, equilibrium_mask(market, bases, beta, rel_tol)):
+            if ok:
                 boxes.append(_free_box(b, fr, nl))
-                welfare.append(np.atleast_1d(social_welfare(market, lowp, beta)))
-            elif lo_ok or hi_ok:  # not expected: test every profile of the box
-                size = math.prod(len(levels) for levels in _free_box(b, fr, nl))
-                if size > MAX_EXPANDED:
-                    raise ValueError(
-                        f"beta = {beta:g}: the equilibrium test of profile {b.tolist()} depends on providers "
-                        f"{np.flatnonzero(fr).tolist()} whose shares are 0, and the {size:,} profiles of that box "
-                        "are too many to test one by one")
-                small.append((b, fr))
-    for b, fr in small:  # test every profile; keep the box whole when all pass
-        box = _free_box(b, fr, nl)
-        P = _box_profiles(box)
-        ok = np.concatenate([_equilibrium_mask(market, P[lo:lo + (1 << 16)], beta, rel_tol)
-                             for lo in range(0, len(P), 1 << 16)])
-        if ok.all():
-            boxes.append(box)
-            welfare.append(np.atleast_1d(social_welfare(market, P[0], beta)))
-        elif ok.any():
-            singles.append(P[ok])
+                welfare.append(np.atleast_1d(social_welfare(market, b, beta)))
+    small = [_free_box(b, fr, nl) for b, fr in boxed
+             if math.prod(int(nl[f]) for f in np.flatnonzero(fr)) <= expand_limit]
+    if small:  # test every profile of the small boxes (the same answer; the tests compare the paths)
+        parts = [_box_profiles(box) for box in small]
+        oks = np.split(equilibrium_mask(market, np.concatenate(parts), beta, rel_tol),
+                       np.cumsum([len(P) for P in parts])[:-1])
+        for box, P, ok in zip(small, parts, oks):
+            if ok.all():
+                boxes.append(box)
+                welfare.append(np.atleast_1d(social_welfare(market, P[0], beta)))
+            elif ok.any():
+                singles.append(P[ok])
     if singles:
         P = np.concatenate(singles)
-        good = P[_equilibrium_mask(market, P, beta, rel_tol)]
+        good = P[equilibrium_mask(market, P, beta, rel_tol)]
         if len(good):
             boxes.extend(tuple(np.array([k]) for k in p) for p in good.tolist())
             welfare.append(np.atleast_1d(social_welfare(market, good, beta)))
@@ -470,11 +486,12 @@ def _free_box(base: np.ndarray, free: np.ndarray, n_levels: np.ndarray) -> tuple
 
 
 def _pruned_product(a: np.ndarray, z0: float, core: np.ndarray, cand: list[np.ndarray], left: float,
-                    right: float) -> np.ndarray:
+                    right: float, rel_delta: float) -> np.ndarray:
     """Rows (B, len(core)) of candidate levels of the core providers whose log-sum of options can
     lie in [left, right): a breadth-first product pruned by the smallest and largest log-sum the
-    remaining providers can add (with a relative slack for rounding)."""
-    slack = 1e-11 * (1.0 + max(abs(left) if math.isfinite(left) else 0.0, abs(right) if math.isfinite(right) else 0.0))
+    remaining providers can add (with the slack delta_T for rounding). Stops (_TooLarge) rather than
+    hold more than ``MAX_CANDIDATES`` rows."""
+    slack = rel_delta * (1.0 + max(abs(left) if math.isfinite(left) else 0.0, abs(right) if math.isfinite(right) else 0.0))
     c = len(core)
     if c == 0:
         return np.zeros((1, 0), dtype=np.int64)
@@ -490,6 +507,9 @@ def _pruned_product(a: np.ndarray, z0: float, core: np.ndarray, cand: list[np.nd
     partial = np.array([z0])
     for d, i in enumerate(core):
         levels = cand[i]
+        if len(rows) * len(levels) > MAX_CANDIDATES:
+            raise _TooLarge(f"{len(rows) * len(levels):,} candidate profiles of {d + 1} of {c} providers "
+                            f"in one interval of the total mass (at most {MAX_CANDIDATES:,})")
         rows = np.concatenate([np.repeat(rows, len(levels), axis=0),
                                np.tile(levels, len(rows))[:, None]], axis=1)
         partial = np.logaddexp(np.repeat(partial, len(levels)), np.tile(a[i, levels], len(partial)))
@@ -517,13 +537,15 @@ def _enumerate_inf(market: Market, rel_tol: float) -> Equilibria:
 
     def br(i: int, m: float, c: int) -> np.ndarray:
         """Which of provider i's levels pass the test against others' best value m tied c times."""
-        u = _inf_utilities(vals[i], profits[i], m, c)
-        return u.max() <= u + rel_tol * np.abs(u)
+        u = utilities_at_inf(vals[i], profits[i], m, c)
+        return stays(u[None, :], u, rel_tol)
 
     boxes: list[tuple] = []
     welfare: list[float] = []
 
     def emit(classes: list[np.ndarray]) -> None:
+        if len(boxes) >= MAX_BOXES:
+            raise _TooLarge(f"more than {MAX_BOXES:,} boxes of equilibria")
         box = tuple(np.asarray(cl, dtype=np.int64) for cl in classes)
         boxes.append(box)
         rep = np.array([int(cl[0]) for cl in box])
