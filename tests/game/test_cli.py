@@ -143,6 +143,47 @@ def test_all_equilibria_of_a_game_too_large_to_enumerate(tmp_path):
         assert eqs["price_of_anarchy"] >= game["price_of_anarchy"] >= eqs["price_of_stability"] >= 1 - 1e-12
 
 
+def _write_market(path, providers, levels, *, duplicate=False):
+    """Identical providers (one menu); with ``duplicate`` every provider's levels are the same offer."""
+    lines = ["provider,theta,accuracy,tokens,price_per_million"]
+    for i in range(providers):
+        for k in range(levels):
+            acc, tokens = (0.5, 200) if duplicate else (min(0.95, 0.3 + 0.1 * k), 150 * (k + 1))
+            lines.append(f"p{i},{2**k},{acc},{tokens},0.1")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_twelve_identical_providers_through_game_and_sweep(tmp_path):
+    """12 identical providers x 6 levels (2.2e9 profiles) ended in a numpy ArrayMemoryError traceback
+    (27 GiB for one array); every equilibrium is now listed in milliseconds per beta."""
+    p = _write_market(tmp_path / "twelve.csv", 12, 6)
+    out, csv_out = tmp_path / "x.json", tmp_path / "s.csv"
+    assert main(["game", str(p), "--beta", "100", "--beta", "inf", "--all-equilibria", "--json", str(out)]) == 0
+    for game in json.loads(out.read_text())["games"]:
+        assert game["equilibria"]["count"] >= 1
+    assert main(["sweep", str(p), "--beta-logspace", "0", "6", "20", "--csv", str(csv_out)]) == 0
+    rows = list(csv.DictReader(csv_out.open()))
+    assert len(rows) == 20 and all(int(r["equilibria"]) >= 1 for r in rows)
+
+
+@pytest.mark.parametrize("command", [["game", "--beta", "1000", "--all-equilibria", "--json"],
+                                     ["sweep", "--beta-logspace", "3", "4", "2", "--csv"]])
+def test_an_equilibrium_set_beyond_memory_gives_one_line_naming_market_and_size(tmp_path, command):
+    """21 providers with two identical levels each: all 2^21 profiles are equilibria, none negligible;
+    the command ends with one line naming the market file and the size, and writes nothing."""
+    p = _write_market(tmp_path / "dup.csv", 21, 2, duplicate=True)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "ttcgames.game.cli", command[0], str(p), *command[1:], str(out)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"ttcgames: error: {p}: beta = 1000: the equilibrium set of this game "
+                               "(21 providers, 2,097,152 profiles) cannot be listed within memory: "), lines[0]
+    assert "candidate profiles" in lines[0] and not out.exists()
+
+
 # ---------------------------------------------------------------------------------------------------
 # Bad input: exit code 2, one line naming the input, nothing written (issue 11, item 2)
 # ---------------------------------------------------------------------------------------------------

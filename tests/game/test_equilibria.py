@@ -1,16 +1,28 @@
 """The exact enumeration of pure equilibria (ttcgames.game.equilibria.enumerate_equilibria) against the
-brute force over all profiles: the equilibrium sets must be equal, profile for profile."""
+brute force over all profiles (equal sets, profile for profile), the one equilibrium test shared with
+the dynamics, the rounding bound of the proof, symmetric markets and games too large to list. The
+independent oracle (pygambit) is in test_oracle.py."""
+
+import decimal
 
 import numpy as np
 import pytest
-from engine_strategies import monotone_markets, random_market
+from engine_strategies import monotone_markets, near_margin_market, random_market, symmetric_market
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ttcgames.game.dynamics import better_response_dynamics
-from ttcgames.game.equilibria import brute_force_equilibria, enumerate_equilibria, is_nash_equilibrium
-from ttcgames.game.market import Market
+from ttcgames.game import equilibria
+from ttcgames.game.dynamics import better_response_dynamics, improving_level
+from ttcgames.game.equilibria import (
+    EquilibriaTooLarge,
+    brute_force_equilibria,
+    enumerate_equilibria,
+    is_nash_equilibrium,
+    iter_profiles,
+)
+from ttcgames.game.market import Market, market_from_rows
 from ttcgames.game.optimum import social_optimum
+from ttcgames.game.payoffs import deviation_utilities, deviation_utilities_rows, equilibrium_mask, others_log_mass
 
 INF = float("inf")
 BETAS = [0.5, 1.0, 30.0, 1000.0, 3e4, 1e5, 3e5, 1e6, 1e9, INF]
@@ -48,29 +60,18 @@ def tied_markets(draw, max_providers: int = 4, max_levels: int = 3):
 
 
 @st.composite
-def near_tie_markets(draw, max_providers: int = 3):
-    """A provider's levels share a value and differ in profit by about the dynamics' 1e-8 margin, so
-    the tolerance (and the rounding at it) decides which levels are best responses."""
-    n = draw(st.integers(1, max_providers))
-    k = 3
-    values = np.zeros((n, k))
-    profits = np.zeros((n, k))
-    for i in range(n):
-        v = draw(st.sampled_from([-0.002, 0.001, 0.002, 0.0035]))
-        dv = draw(st.sampled_from([0.0, 0.0, 1e-4]))
-        base = draw(st.sampled_from([1e-4, 3e-4]))
-        deltas = draw(st.lists(st.sampled_from([0.0, 0.5e-8, 1e-8, 1e-8 * (1 - 1e-6), 1e-8 * (1 + 1e-6), 2e-8]),
-                               min_size=k, max_size=k))
-        for j in range(k):
-            values[i, j] = v + dv * (j // 2)
-            profits[i, j] = base * (1 + deltas[j] * j)
-    price = np.full((n, k), 0.001)
-    return Market(providers=tuple(f"p{i}" for i in range(n)), thetas=tuple(np.arange(1, k + 1.0) for _ in range(n)),
-                  quality=values + price, price=price, cost=price - profits,
-                  v0=draw(st.sampled_from([0.0, -0.001])))
+def near_tie_markets(draw, max_providers: int = 3, max_levels: int = 4):
+    """Markets whose levels' utilities straddle the dynamics' 1e-8 margin, by one ulp to 1e-6, at a
+    reference profile (``engine_strategies.near_margin_market``): the margin decides which levels are
+    best responses, and the candidate intervals' ends sit at the reference profile's total mass."""
+    beta = draw(st.sampled_from(BETAS))
+    m, _ = near_margin_market(np.random.default_rng(draw(st.integers(0, 2**32 - 1))),
+                              draw(st.integers(2, max_providers)), draw(st.integers(2, max_levels)), beta,
+                              v0=draw(st.sampled_from([0.0, 0.0, -0.001, 0.002])))
+    return m, beta
 
 
-# 500 random small games in all: 300 monotone, 100 with tied menus, 100 with near-ties.
+# 550 random small games in all: 300 monotone, 100 with tied menus, 150 with near-margin levels.
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(monotone_markets(), st.sampled_from(BETAS), st.sampled_from([0, 256]))
 def test_property_equilibrium_set_equals_brute_force(m, beta, expand_limit):
@@ -85,10 +86,161 @@ def test_property_games_with_several_equilibria(m, beta, expand_limit):
     assert_same_set(m, beta, expand_limit=expand_limit)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(near_tie_markets(), st.sampled_from(BETAS))
-def test_property_near_ties_at_the_tolerance(m, beta):
-    assert_same_set(m, beta)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_tie_markets(), st.sampled_from([0, 256]))
+def test_property_near_ties_at_the_tolerance(spec, expand_limit):
+    m, beta = spec
+    assert_same_set(m, beta, expand_limit=expand_limit)
+
+
+def test_near_margin_markets_do_straddle_the_margin():
+    """The generator's levels land on both sides of the margin within 1e-6 of it (else the test above
+    would test nothing near the margin)."""
+    rng = np.random.default_rng(3)
+    gaps = []
+    for beta in (30.0, 1e5, INF):
+        for _ in range(20):
+            m, ref = near_margin_market(rng, 3, 3, beta)
+            for i in range(3):
+                u = deviation_utilities(m, ref, i, beta)
+                cur = u[ref[i]]
+                if cur > 0:
+                    gaps += [(x - cur) / (cur * 1e-8) - 1 for k, x in enumerate(u) if k != ref[i]]
+    gaps = np.array(gaps)
+    near = gaps[np.abs(gaps) < 1e-6 / 1e-8]
+    assert (near > 0).sum() >= 10 and (near <= 0).sum() >= 10
+    assert (np.abs(gaps) < 1e-13 / 1e-8).sum() >= 3  # within a few hundred ulps of the margin
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_tie_markets())
+def test_property_one_test_for_dynamics_enumeration_and_is_nash(spec):
+    """Profile by profile, near the margin included: the dynamics stop (nobody's improving_level, in
+    both variants) exactly where equilibrium_mask, is_nash_equilibrium, the brute force and the
+    enumeration say the profile is an equilibrium."""
+    m, beta = spec
+    P = np.concatenate(list(iter_profiles(m)))
+    mask = equilibrium_mask(m, P, beta)
+    eqs = enumerate_equilibria(m, beta)
+    listed = {tuple(p) for p in eqs.profiles.tolist()}
+    assert listed == {tuple(p) for p in P[mask].tolist()}
+    for prof, ok in zip(P, mask):
+        for best in (False, True):
+            stop = all(improving_level(m, prof, i, beta, best_response=best) is None for i in range(m.n_providers))
+            assert stop == ok
+        assert is_nash_equilibrium(m, prof, beta) == ok
+
+
+def test_one_row_alone_or_in_a_batch_gives_the_same_bits():
+    """deviation_utilities (the dynamics) is one row of deviation_utilities_rows (the enumeration),
+    bit for bit, whatever the batch around it."""
+    rng = np.random.default_rng(7)
+    for beta in (1.0, 300.0, 1e5, 1e9, INF):
+        m = random_market(rng, 6, 5, v0=-0.0005)
+        P = rng.integers(0, 5, size=(500, 6))
+        z = beta * np.concatenate([np.full((500, 1), m.v0), m.value[np.arange(6), P]], axis=1) if beta < INF else None
+        for i in range(6):
+            batch = deviation_utilities_rows(m, P, i, beta)
+            shared = batch if z is None else deviation_utilities_rows(m, P, i, beta, others_log_mass(z, np.arange(6))[:, i])
+            for r in range(0, 500, 7):
+                one = deviation_utilities(m, P[r], i, beta)
+                assert one.tobytes() == batch[r].tobytes() == shared[r].tobytes()
+
+
+def _exact_utilities(m, profile, i, beta, digits=60):
+    """U_i(l) for every level from Table 1 and Eq. 4 in 60-digit decimal arithmetic, from the exact
+    rationals of beta and the market's doubles."""
+    ctx = decimal.Context(prec=digits, Emin=-10**9, Emax=10**9)
+    D = ctx.create_decimal_from_float
+    z = [ctx.multiply(D(beta), D(m.v0))] + [ctx.multiply(D(beta), D(m.value[j, profile[j]]))
+                                            for j in range(m.n_providers) if j != i]
+    out = []
+    for lv in range(m.n_levels[i]):
+        zi = ctx.multiply(D(beta), D(m.value[i, lv]))
+        if max(ctx.subtract(zj, zi) for zj in z) > 1500:  # a share below e^-1500: not a normal double
+            out.append(decimal.Decimal(0))
+            continue
+        den = ctx.add(decimal.Decimal(1), sum((ctx.exp(ctx.subtract(zj, zi)) for zj in z), decimal.Decimal(0)))
+        out.append(ctx.multiply(ctx.divide(decimal.Decimal(1), den), D(m.profit[i, lv])))
+    return out
+
+
+def test_the_rounding_bound_of_lemma_2_holds():
+    """Lemma 2 of ttcgames.game.equilibria: a computed utility that is a normal double is within
+    1.01 u (8M + 2N + 22) of the exact one (relative), M the largest |beta V|, N the providers.
+    Checked against 60-digit arithmetic at betas up to 1e9 (|beta V| up to about 4e6)."""
+    u = 2.0**-53
+    rng = np.random.default_rng(11)
+    worst = 0.0
+    for beta in (3.0, 1e3, 1e5, 1e7, 1e9):
+        m = random_market(rng, 5, 4, v0=0.0005)
+        M = max(1.0, beta * m.max_abs_value)
+        bound = 1.01 * u * (8 * M + 2 * 5 + 22)
+        for _ in range(12):
+            prof = rng.integers(0, 4, 5)
+            for i in range(5):
+                got = deviation_utilities(m, prof, i, beta)
+                for g, e in zip(got, _exact_utilities(m, prof, i, beta)):
+                    if abs(g) >= 2.2250738585072014e-308 and e != 0:
+                        err = abs(decimal.Decimal(float(g)) - e) / abs(e)
+                        assert err <= bound, (beta, err, bound)
+                        worst = max(worst, float(err) / bound)
+    assert worst > 1e-3  # the check compared real rounding, not zeros
+
+
+def test_symmetric_markets_against_brute_force():
+    """Identical menus (one open model served by several providers) gave every level of every
+    provider as a candidate just below their common zone: K^N candidates. Now the sets are those of
+    the brute force, for identical providers and for groups of them."""
+    for seed, n, k, groups in ((0, 6, 6, 1), (1, 6, 5, 3), (2, 7, 4, 2)):
+        m = symmetric_market(np.random.default_rng(seed), n, k, groups)
+        for beta in (1.0, 100.0, 1e4, 3e5, INF):
+            assert_same_set(m, beta)
+
+
+def test_twelve_identical_providers_enumerate_without_visiting_the_profiles():
+    """12 identical providers x 6 levels (2.2e9 profiles): a numpy memory error before; each
+    equilibrium is checked profile by profile and contains the dynamics' end."""
+    m = symmetric_market(np.random.default_rng(4), 12, 6)
+    for beta in (1.0, 1e5, INF):
+        eqs = enumerate_equilibria(m, beta)
+        assert 1 <= eqs.count <= 10_000
+        assert eqs.contains(better_response_dynamics(m, beta, rng=0).final)
+        assert equilibrium_mask(m, eqs.profiles, beta).all()
+
+
+def test_a_negligible_provider_that_decides_a_deviation_is_not_boxed():
+    """Condition (b) of the module docstring. At beta = 1e5 provider f's shares are exactly 0 at
+    every profile where the dominant provider d sits at its high level (f is more than 800 below the
+    total), so f is indifferent; but d's low level competes with f alone, and whether it beats d's
+    high level depends on f's level (d's share there is about 1/2 or 0.99, its profit 1.5 times the
+    high level's). So the box "f at any level" is not made of equilibria: only f at its upper level is
+    one. Checked by hand and against the brute force, with and without expanding small boxes."""
+    beta = 1e5
+    v = np.array([[1e-4, 0.01], [5e-5, 1e-4]])  # d: low, high; f: lower, upper (a = 10 / 1000; 5 / 10)
+    profit = np.array([[1.5e-4, 1e-4], [1e-4, 1e-4]])
+    price = np.full((2, 2), 2e-4)
+    m = Market(providers=("d", "f"), thetas=(np.array([1.0, 2.0]),) * 2, quality=v + price, price=price,
+               cost=price - profit)
+    for limit in (0, 256):
+        eq = assert_same_set(m, beta, expand_limit=limit)
+        assert (1, 1) in {tuple(p) for p in eq.profiles.tolist()}
+        assert (1, 0) not in {tuple(p) for p in eq.profiles.tolist()}
+
+
+def test_an_equilibrium_set_beyond_memory_is_refused_with_its_size(monkeypatch):
+    """Providers with two identical levels each: every one of the 2^N profiles is an equilibrium and
+    none is negligible, so the set cannot be boxed: EquilibriaTooLarge names beta and the size (with
+    the real limits through the command line in test_cli.py; a lower limit here keeps it quick)."""
+    monkeypatch.setattr(equilibria, "MAX_CANDIDATES", 50_000)
+    monkeypatch.setattr(equilibria, "MAX_BOXES", 2_000)
+    rows = [{"provider": f"p{i}", "theta": t, "accuracy": 0.5, "tokens": 200.0, "price_per_million": 0.1}
+            for i in range(17) for t in (1, 2)]
+    m = market_from_rows(rows, alpha=0.008)
+    with pytest.raises(EquilibriaTooLarge, match=r"beta = 1000: .*17 providers, 131,072 profiles.*65,536 candidate"):
+        enumerate_equilibria(m, 1000.0)
+    with pytest.raises(EquilibriaTooLarge, match=r"beta = inf: .*more than 2,000 boxes"):
+        enumerate_equilibria(m, INF)
 
 
 def test_near_tie_within_the_margin_makes_two_equilibria():

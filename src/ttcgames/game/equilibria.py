@@ -132,7 +132,7 @@ __all__ = [
 MAX_PROFILES = 20_000_000  # brute force only; "about 1e7": the paper's 9 providers x 6 levels is 10,077,696
 EXPAND_LIMIT = 0  # boxes up to this many profiles are also tested profile by profile (a cross-check; the tests use 256)
 MAX_EXPANDED = 5_000_000  # Equilibria.profiles refuses to list more
-MAX_CANDIDATES = 4_000_000  # candidate rows of one interval (about 100 bytes each while they are built)
+MAX_CANDIDATES = 2_000_000  # candidate rows of one interval (a few hundred bytes each while they are built)
 MAX_BOXES = 1_000_000  # boxes of one game (each a tuple of N small arrays, a few hundred bytes)
 
 _FREE_MARGIN = 800.0  # (a): a provider this far below the total has shares exp(< -745.2) == 0
