@@ -42,7 +42,7 @@ LINE = re.compile(r"ttcgames\.progress INFO (?P<label>.+?): shard (?P<k>\d+)/(?P
 def throughput(workdir: Path) -> list[str]:
     """The last progress line's tokens/s of every generation and reward job log."""
     rows = []
-    for rule in ("generate_vllm", "score_rewards"):
+    for rule in ("generate_vllm", "score_rewards_gpu"):
         for log in sorted((workdir / "logs" / rule).rglob("*.log")):
             last = [m for m in LINE.finditer(log.read_text(errors="replace"))]
             if not last:

@@ -145,6 +145,8 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 AccountingStorageEnforce=associations,limits
 AccountingStorageTRES=gres/gpu
+# Keep each job's --comment (Snakemake writes the rule there) so sacct can say which rule a job ran.
+AccountingStoreFlags=job_comment
 JobCompType=jobcomp/none
 # Short timers: a sandbox should react in seconds.
 SchedulerType=sched/backfill

@@ -36,13 +36,16 @@ LAZY_SITES: dict[tuple[str, str], set[str]] = {
     ("ttcgames.generation.base", "ttcgames.generation.vllm_engine"): {"generate_vllm"},
     ("ttcgames.generation.base", "torch"): {"generate", "generate_vllm"},  # cuda_available (engine auto)
     ("ttcgames.generation.vllm_engine", "vllm"): {"generate_vllm"},
+    ("ttcgames.generation.vllm_engine", "vllm.platforms"): {"generate_vllm"},  # CPU or GPU build
+    # generate.py imports the package inside main() (spawn-safe: a re-import runs nothing)
+    ("generate", "ttcgames.generation"): {"generate", "generate_vllm"},
     ("ttcgames.generation.vllm_engine", "transformers"): {"generate_vllm"},
     ("ttcgames.generation.models", "torch"): {"prepare_model"},  # the GGUF conversion
     ("ttcgames.generation.models", "transformers"): {"prepare_model"},
-    ("ttcgames.io.progress", "tqdm.auto"): {"generate", "generate_vllm", "score_rewards", "score_rewards[armorm]"},
-    ("ttcgames.rewards.armorm", "torch"): {"score_rewards[armorm]"},
-    ("ttcgames.rewards.armorm", "transformers"): {"score_rewards[armorm]"},
-    ("ttcgames.rewards.armorm", "transformers.models.llama.modeling_llama"): {"score_rewards[armorm]"},
+    ("ttcgames.io.progress", "tqdm.auto"): {"generate", "generate_vllm", "score_rewards", "score_rewards_gpu"},
+    ("ttcgames.rewards.armorm", "torch"): {"score_rewards_gpu"},
+    ("ttcgames.rewards.armorm", "transformers"): {"score_rewards_gpu"},
+    ("ttcgames.rewards.armorm", "transformers.models.llama.modeling_llama"): {"score_rewards_gpu"},
     ("ttcgames.data.datasets", "pyarrow.parquet"): {"prepare_data"},
     ("ttcgames.report.figures", "seaborn"): {"figure_uncertainty"},
     ("ttcgames.data.datasets", "datasets"): {"prepare_data"},
@@ -54,7 +57,7 @@ LAZY_SITES: dict[tuple[str, str], set[str]] = {
     ("ttcgames.traces.importer", "huggingface_hub"): {"import_traces"},
     ("ttcgames.traces.importer", "pandas"): {"import_traces"},
     ("ttcgames.data.downloads", "huggingface_hub"): {"download_model", "download_reward_model"},
-    ("ttcgames.generation.gpu", "torch"): {"generate_vllm", "score_rewards[armorm]"},  # torch.version.cuda
+    ("ttcgames.generation.gpu", "torch"): {"generate_vllm", "score_rewards_gpu"},  # torch.version.cuda
 }
 
 
@@ -174,14 +177,12 @@ def rules(wf):
     rows = []
     for name in CONFIGS:
         workflow = load_workflow(wf, f"config/{name}")
-        armorm = workflow.config["rewards"]["kind"] == "armorm"
         for rule in workflow.rules:
             if rule.script is None:
                 continue
             assert rule.conda_env, f"rule {rule.name} has a script but no conda env"
             rules_dir = ROOT / "workflow" / "rules"
-            label = f"{rule.name}[armorm]" if rule.name == "score_rewards" and armorm else rule.name
-            rows.append((name, label, (rules_dir / rule.script).resolve(), (rules_dir / rule.conda_env).resolve()))
+            rows.append((name, rule.name, (rules_dir / rule.script).resolve(), (rules_dir / rule.conda_env).resolve()))
     return rows
 
 
@@ -207,7 +208,7 @@ def test_every_lazy_import_is_classified(rules):
 def test_the_gpu_rules_use_the_gpu_env_and_cpu_rules_never_do(rules):
     envs = {(c, r): e.name for c, r, _, e in rules}
     assert envs[("paper.yaml", "generate_vllm")] == "vllm.yaml"
-    assert envs[("paper.yaml", "score_rewards[armorm]")] == "vllm.yaml"
+    assert envs[("paper.yaml", "score_rewards_gpu")] == "vllm.yaml"
     assert envs[("config.yaml", "score_rewards")] == "analysis.yaml"
     assert envs[("config.yaml", "generate")] == "generation-cpu.yaml"
 

@@ -9,12 +9,14 @@ and the workflow profile (profiles/default) must not override what the cluster p
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from slurm_sandbox import requires_cluster
 from workflow_copy import copy_workflow
 
 yaml = pytest.importorskip("yaml")
@@ -49,15 +51,16 @@ def wf(tmp_path_factory) -> Path:
 
 
 def jobs_of(output: str) -> list[dict[str, str]]:
-    """The job blocks of a dry run: rule name plus the `key: value` lines under it."""
+    """The job blocks of a dry run: rule name plus the `key: value` lines under it (the jobs of a
+    group job are listed inside its block, indented by four more spaces)."""
     jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", output):
-        m = re.match(r"(?:local)?rule (\w+):\n", block)
+    for block in re.split(r"\n(?= *(?:local)?rule \w+:\n)", output):
+        m = re.match(r" *(?:local)?rule (\w+):\n", block)
         if not m:
             continue
         job = {"rule": m.group(1)}
         for line in block.splitlines()[1:]:
-            kv = re.match(r"^\s{4}(\w+): (.*)$", line)
+            kv = re.match(r"^(?: {4}| {8})(\w+): (.*)$", line)
             if kv:
                 job[kv.group(1)] = kv.group(2)
         jobs.append(job)
@@ -86,7 +89,7 @@ def test_paper_plan_has_every_generation_and_reward_job_on_a_gpu(plan):
     assert (len(datasets), len(providers), len(non_reasoning)) == (3, 12, 9)
 
     gen = [j for j in plan if j["rule"] == "generate_vllm"]
-    rew = [j for j in plan if j["rule"] == "score_rewards"]
+    rew = [j for j in plan if j["rule"] == "score_rewards_gpu"]
     pairs = lambda jobs: Counter(tuple(sorted(dict(w.split("=") for w in j["wildcards"].split(", ")).items())) for j in jobs)  # noqa: E731
     assert pairs(gen) == Counter(tuple(sorted({"dataset": d, "provider": p}.items())) for d in datasets for p in providers)
     assert pairs(rew) == Counter(tuple(sorted({"dataset": d, "provider": p}.items())) for d in datasets for p in non_reasoning)
@@ -97,7 +100,7 @@ def test_paper_plan_has_every_generation_and_reward_job_on_a_gpu(plan):
         assert int(res["runtime"]) > 60 and int(res["mem_mb"]) >= 16000, job  # the GPU sizing, not the defaults
         assert "cpus_per_gpu" in res, job
     # nothing else asks for a GPU
-    assert all("gpu" not in resources(j) for j in plan if j["rule"] not in ("generate_vllm", "score_rewards"))
+    assert all("gpu" not in resources(j) for j in plan if j["rule"] not in ("generate_vllm", "score_rewards_gpu"))
     # every (dataset, provider) is graded
     assert len([j for j in plan if j["rule"] == "grade"]) == 36
 
@@ -152,7 +155,7 @@ def sbatch_line(job: dict[str, str], **site_defaults) -> str:
 
 def test_gpu_jobs_ask_slurm_for_one_gpu_without_ntasks_per_gpu(plan):
     cluster = yaml.safe_load((ROOT / "cluster" / "config.yaml").read_text())["set-resources"]
-    for rule in ("generate_vllm", "score_rewards"):
+    for rule in ("generate_vllm", "score_rewards_gpu"):
         job = next(j for j in plan if j["rule"] == rule)
         line = sbatch_line(job)
         assert " --gpus=1" in line, line
@@ -187,7 +190,11 @@ def test_seconds_long_jobs_and_downloads_run_locally(plan, paper_workflow):
     counts = Counter(j["rule"] for j in plan)
     submitted = {rule for rule in counts if rule not in local}
     # only the jobs of minutes to hours become sbatch jobs
-    assert submitted == {"generate_vllm", "score_rewards", "grade", "curve", "reasoning_curve", "game", "sweep", "uncertainty"}
+    assert submitted == {"generate_vllm", "score_rewards_gpu", "grade", "curve", "reasoning_curve", "game", "sweep", "uncertainty"}
+    # ... and the cluster profile groups those of seconds into one job per connected part of the DAG
+    groups = yaml.safe_load((ROOT / "cluster" / "config.yaml").read_text())["groups"]
+    assert submitted - {"generate_vllm", "score_rewards_gpu"} <= set(groups), groups
+    assert not {"generate_vllm", "score_rewards_gpu", "generate", "prepare_model"} & set(groups), groups
     seconds_long = ("market", "table2", "table2_render", "figure_values", "figure_dynamics", "figure_curves",
                     "figure_inefficiency", "figure_uncertainty", "figure_overview")
     assert sum(counts[r] for r in seconds_long) == 58 and set(seconds_long) <= local
@@ -198,7 +205,8 @@ def test_seconds_long_jobs_and_downloads_run_locally(plan, paper_workflow):
 
 def test_gpu_outputs_are_protected(paper_workflow):
     flags = {r.name: set(r.output[0].flags) for r in paper_workflow.rules if r.output}
-    assert "protected" in flags["generate_vllm"] and "protected" in flags["score_rewards"]
+    assert "protected" in flags["generate_vllm"] and "protected" in flags["score_rewards_gpu"]
+    assert "protected" not in flags["score_rewards"]  # mean-logprob: seconds to redo
     assert "protected" not in flags["grade"] and "protected" not in flags["generate"]  # cheap to redo
 
 
@@ -207,7 +215,7 @@ def test_gpu_jobs_wait_for_their_downloads(plan):
         if job["rule"] == "generate_vllm":
             provider = dict(w.split("=") for w in job["wildcards"].split(", "))["provider"]
             assert f"results/downloads/models/{provider}.json" in job["input"], job
-        if job["rule"] == "score_rewards":
+        if job["rule"] == "score_rewards_gpu":
             assert "results/downloads/reward_model.json" in job["input"], job
 
 
@@ -233,8 +241,27 @@ def test_one_machine_with_two_gpus_runs_one_job_per_gpu(wf):
     gpu_jobs = [j for j in jobs_of(proc.stdout + proc.stderr) if "gpu" in resources(j)]
     assert len(gpu_jobs) == 36 + 27
     assert {resources(j)["gpu"] for j in gpu_jobs} == {"1"}
-    pairs = (("generate_vllm", "generate"), ("score_rewards", "score_rewards"))
+    pairs = (("generate_vllm", "generate"), ("score_rewards_gpu", "score_rewards"))
     scripts = {r: (ROOT / "workflow" / "scripts" / f"{s}.py").read_text() for r, s in pairs}
     for rule, text in scripts.items():
         # the device is claimed before the first import of ttcgames' model code (torch, vLLM)
         assert text.index("gpu_setup(snakemake") < text.index("from ttcgames."), rule
+
+
+# --- the same lines, submitted to a real SLURM with --test-only ----------------------------------
+
+
+@requires_cluster()
+def test_the_real_sbatch_accepts_every_gpu_job_of_the_paper_plan(plan, tmp_path):
+    """`sbatch --test-only` (the scheduler validates and plans the job, runs nothing) accepts the
+    submission line of every generate_vllm and score_rewards_gpu job, with the GPU partition, the
+    GRES request, --cpus-per-gpu, memory and time limit the cluster profile gives them."""
+    gpu_jobs = [j for j in plan if j["rule"] in ("generate_vllm", "score_rewards_gpu")]
+    assert len(gpu_jobs) == 36 + 27
+    lines = {}
+    for job in gpu_jobs:
+        line = sbatch_line(job).replace("--output slurm.log", f"--output {tmp_path}/slurm.log")
+        lines.setdefault(line, job)
+    for line, job in lines.items():
+        proc = subprocess.run([*shlex.split(line), "--test-only", "--wrap", "true"], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and "to start at" in proc.stderr, f"{job['rule']} {job.get('wildcards')}: {line}\n{proc.stderr}"

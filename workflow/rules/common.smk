@@ -175,11 +175,6 @@ def model_download(wildcards):
     return [download_marker(key)] if key in HUB_MODELS else []
 
 
-def reward_download(wildcards):
-    """The reward model's download marker when rewards come from a model (armorm)."""
-    return [REWARD_MODEL_MARKER] if ttc.reward_gpus(config) else []
-
-
 def dataset_spec(wildcards):
     return ttc.dataset_spec(config, wildcards.dataset)
 

@@ -1,0 +1,35 @@
+"""Whether a real SLURM cluster answers on this machine (the sandbox of cluster/sandbox/slurm-up.sh, or
+a site's): tests that need one skip without it, except where TTCGAMES_REQUIRE_SLURM=1 (CI), where a
+missing cluster is an error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+__all__ = ["cluster_problem", "requires_cluster"]
+
+
+def cluster_problem() -> str | None:
+    """None when slurmctld answers and sacct (accounting) works, else what is missing."""
+    for cmd in (["scontrol", "ping"], ["sacct", "-n", "-X", "--starttime", "now-1minutes"], ["sinfo", "-h"]):
+        if shutil.which(cmd[0]) is None:
+            return f"{cmd[0]} is not installed"
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return f"`{' '.join(cmd)}` did not answer within 60 s"
+        if proc.returncode != 0 or (cmd[1] == "ping" and "UP" not in proc.stdout):
+            return f"`{' '.join(cmd)}` failed: {(proc.stdout + proc.stderr).strip()[:200]}"
+    return None
+
+
+def requires_cluster():
+    """A skipif mark for tests that submit to SLURM; under TTCGAMES_REQUIRE_SLURM=1 a missing cluster raises."""
+    problem = cluster_problem()
+    if problem and os.environ.get("TTCGAMES_REQUIRE_SLURM") == "1":
+        raise RuntimeError(f"TTCGAMES_REQUIRE_SLURM=1 but no SLURM cluster is usable: {problem}")
+    return pytest.mark.skipif(problem is not None, reason=f"no SLURM cluster here ({problem}); start the sandbox: sudo cluster/sandbox/slurm-up.sh")
