@@ -120,16 +120,22 @@ def utilities_at_inf(vi: np.ndarray, profit: np.ndarray, m, cnt) -> np.ndarray:
 def others_log_mass(z: np.ndarray, providers: np.ndarray) -> np.ndarray:
     """L_i = log sum_{j != i} e^{z_j} (steps 2-3 of the module docstring) for the providers ``providers``
     (0-based); ``z`` is (B, N+1) with abstention in column 0. Returns (B, len(providers))."""
-    b, width = z.shape
     cols = np.asarray(providers, dtype=np.int64) + 1
-    Z = np.repeat(z[:, None, :], len(cols), axis=1)  # (B, P, N+1), contiguous
+    Z = np.repeat(z[:, None, :], len(cols), axis=1)  # (B, P, N+1), C-contiguous
     Z[:, np.arange(len(cols)), cols] = -np.inf
     m = Z.max(axis=2)
-    E = np.exp(np.ascontiguousarray(Z - m[:, :, None]))
-    acc = E[:, :, 0].copy()
-    for c in range(1, width):
-        acc += E[:, :, c]
+    Z -= m[:, :, None]
+    E = np.exp(Z)  # contiguous input: the same exp kernel for every shape
+    acc = np.add.accumulate(E, axis=2)[:, :, -1]  # left to right (an accumulation is sequential)
     return m + np.log(acc)
+
+
+def _option_values(market: Market, P: np.ndarray) -> np.ndarray:
+    """(B, N+1): V0, then each provider's value at the row's level."""
+    out = np.empty((len(P), market.n_providers + 1))
+    out[:, 0] = market.v0
+    out[:, 1:] = market.value[np.arange(market.n_providers)[None, :], P]
+    return out
 
 
 def deviation_utilities_rows(market: Market, profiles: np.ndarray, i: int, beta: float,
@@ -143,17 +149,16 @@ def deviation_utilities_rows(market: Market, profiles: np.ndarray, i: int, beta:
     vi = market.value[i, :k][None, :]
     profit = market.profit[i, :k][None, :]
     if is_perfect(beta):
-        allv = np.concatenate([np.full((len(P), 1), market.v0), gather(market.value, P)], axis=1)
+        allv = _option_values(market, P)
         allv[:, i + 1] = -np.inf
         m = allv.max(axis=1)[:, None]
         cnt = (allv == m).sum(axis=1)[:, None]
         return utilities_at_inf(vi, profit, m, cnt)
     _check_scale(market, beta)
     if log_others is None:
-        z = beta * np.concatenate([np.full((len(P), 1), market.v0), gather(market.value, P)], axis=1)
-        log_others = others_log_mass(z, np.array([i]))[:, 0]
+        log_others = others_log_mass(beta * _option_values(market, P), np.array([i]))[:, 0]
     zi = beta * vi
-    share = np.exp(np.ascontiguousarray(zi - np.logaddexp(zi, log_others[:, None])))
+    share = np.exp(zi - np.logaddexp(zi, log_others[:, None]))
     return share * profit
 
 
@@ -176,11 +181,7 @@ def equilibrium_mask(market: Market, profiles: np.ndarray, beta: float, rel_tol:
     for lo in range(0, len(P), rows):
         Q = P[lo:lo + rows]
         ok = out[lo:lo + rows]
-        if is_perfect(beta):
-            log_others = None
-        else:
-            z = beta * np.concatenate([np.full((len(Q), 1), market.v0), gather(market.value, Q)], axis=1)
-            log_others = others_log_mass(z, np.arange(n))
+        log_others = None if is_perfect(beta) else others_log_mass(beta * _option_values(market, Q), np.arange(n))
         for i in range(n):
             u = deviation_utilities_rows(market, Q, i, beta, None if log_others is None else log_others[:, i])
             cur = np.take_along_axis(u, Q[:, i][:, None], axis=1)[:, 0]
