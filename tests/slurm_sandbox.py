@@ -7,10 +7,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
-__all__ = ["cluster_problem", "requires_cluster"]
+__all__ = ["SITE", "cluster_problem", "requires_cluster", "site_profile"]
+
+ROOT = Path(__file__).resolve().parents[1]
+# The site keys of the cluster the tests submit to (the sandbox's names unless set).
+SITE = {
+    "cpu_partition": os.environ.get("TTCGAMES_SLURM_CPU_PARTITION", "cpu"),
+    "gpu_partition": os.environ.get("TTCGAMES_SLURM_GPU_PARTITION", "gpu"),
+    "account": os.environ.get("TTCGAMES_SLURM_ACCOUNT", "my-account"),
+}
 
 
 def cluster_problem() -> str | None:
@@ -33,3 +42,24 @@ def requires_cluster():
     if problem and os.environ.get("TTCGAMES_REQUIRE_SLURM") == "1":
         raise RuntimeError(f"TTCGAMES_REQUIRE_SLURM=1 but no SLURM cluster is usable: {problem}")
     return pytest.mark.skipif(problem is not None, reason=f"no SLURM cluster here ({problem}); start the sandbox: sudo cluster/sandbox/slurm-up.sh")
+
+
+def site_profile(dest: Path, *, grouped: bool = True) -> Path:
+    """`cluster/config.yaml` with only the site keys (partitions, account) replaced, as a site would,
+    written to ``dest/cluster-site/``; ``grouped=False`` also drops the job groups (one sbatch job
+    per rule job)."""
+    import yaml
+
+    profile = yaml.safe_load((ROOT / "cluster" / "config.yaml").read_text())
+    profile["default-resources"]["slurm_partition"] = SITE["cpu_partition"]
+    profile["default-resources"]["slurm_account"] = SITE["account"]
+    for res in profile["set-resources"].values():
+        if res.get("slurm_partition") == "gpu":
+            res["slurm_partition"] = SITE["gpu_partition"]
+    if not grouped:
+        profile.pop("groups", None)
+        profile.pop("group-components", None)
+    folder = dest / "cluster-site"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return folder

@@ -3,7 +3,7 @@
 Runs whenever a SLURM cluster answers here (`scontrol ping`, `sacct`): CI starts the sandbox cluster
 of `cluster/sandbox/slurm-up.sh` first and sets TTCGAMES_REQUIRE_SLURM=1, so there a missing cluster
 fails instead of skipping. The profile is `cluster/config.yaml` with only the site keys replaced
-(partitions, account: SITE below, or TTCGAMES_SLURM_{CPU_PARTITION,GPU_PARTITION,ACCOUNT}).
+(partitions, account: `slurm_sandbox.SITE`, set by TTCGAMES_SLURM_{CPU_PARTITION,GPU_PARTITION,ACCOUNT}).
 
 One local `--cores 2` run of the default config is the reference. Then:
 
@@ -25,7 +25,6 @@ Job counts and wall times are printed (`-s`) and recorded in benchmarks/README.m
 from __future__ import annotations
 
 import filecmp
-import os
 import re
 import shutil
 import signal
@@ -35,7 +34,7 @@ import time
 from pathlib import Path
 
 import pytest
-from slurm_sandbox import requires_cluster
+from slurm_sandbox import requires_cluster, site_profile
 from workflow_copy import copy_workflow
 
 yaml = pytest.importorskip("yaml")
@@ -43,11 +42,6 @@ yaml = pytest.importorskip("yaml")
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 FILES = ("Snakefile", "workflow", "config", "profiles", "envs", "src", "cluster")
-SITE = {
-    "cpu_partition": os.environ.get("TTCGAMES_SLURM_CPU_PARTITION", "cpu"),
-    "gpu_partition": os.environ.get("TTCGAMES_SLURM_GPU_PARTITION", "gpu"),
-    "account": os.environ.get("TTCGAMES_SLURM_ACCOUNT", "my-account"),
-}
 # Status checks every 10 s at first (the plugin's default is 40 s, growing by 10 s per check).
 STATUS_FLAGS = ("--slurm-init-seconds-before-status-checks", "10")
 CANCELLED_PROVIDER = "smol-direct-t03"
@@ -57,20 +51,6 @@ pytestmark = [pytest.mark.slow, requires_cluster()]
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def site_profile(dest: Path) -> Path:
-    """`cluster/config.yaml` with only the site keys (partitions, account) replaced, as a site would."""
-    profile = yaml.safe_load((ROOT / "cluster" / "config.yaml").read_text())
-    profile["default-resources"]["slurm_partition"] = SITE["cpu_partition"]
-    profile["default-resources"]["slurm_account"] = SITE["account"]
-    for res in profile["set-resources"].values():
-        if res.get("slurm_partition") == "gpu":
-            res["slurm_partition"] = SITE["gpu_partition"]
-    folder = dest / "cluster-site"
-    folder.mkdir()
-    (folder / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
-    return folder
 
 
 def snakemake_cmd(*args: str) -> list[str]:
