@@ -1,7 +1,11 @@
 """The exact enumeration of pure equilibria (ttcgames.game.equilibria.enumerate_equilibria) against the
 brute force over all profiles (equal sets, profile for profile), the one equilibrium test shared with
 the dynamics, the rounding bound of the proof, symmetric markets and games too large to list. The
-independent oracle (pygambit) is in test_oracle.py."""
+independent oracle (pygambit) is in test_oracle.py; the brute force stays here only where pygambit
+cannot go: betas up to 1e9, where shares below the smallest double make providers indifferent in
+large boxes (pygambit's exact shares are positive, and the games too large for its tables), and
+margins closer than the utilities' rounding (one ulp), where the engine's floating-point rule is the
+definition and the brute force applies that same rule."""
 
 import decimal
 
