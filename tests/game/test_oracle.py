@@ -1,4 +1,6 @@
-"""Every pure equilibrium against an independent solver: pygambit's ``enumpure_solve`` (Gambit 16.7).
+"""Every pure equilibrium against an independent solver: pygambit's ``enumpure_solve`` (Gambit
+17.0.0b2, the first release with a prebuilt wheel for Python 3.11: 16.7 ships only its source, a
+55-minute build on 2 cores; 16.x's API works too).
 
 For each of a few hundred random markets (2-5 providers, 2-6 levels; monotone, symmetric menus,
 values tied within ``TIE_RTOL`` along different rounding paths, and levels whose utilities straddle
@@ -53,6 +55,18 @@ from ttcgames.game.market import market_from_rows
 INF = float("inf")
 TOL = Fraction(1e-8)  # the exact rational of the double 1e-8, the engine's REL_TOL
 TIE = 1e-9  # shares.TIE_RTOL, as documented in the README's conventions table
+# pygambit 17 moved the constructor from Game to StrategicGame (16.x has only Game.from_arrays).
+FROM_ARRAYS = getattr(pygambit, "StrategicGame", pygambit.Game).from_arrays
+
+
+def pure_profile(game, eq) -> tuple[int, ...]:
+    """A pure equilibrium as each player's strategy index: pygambit 17 names players and strategies
+    by label (``eq[player][label]``), 16.x hands out objects (``eq[strategy]``)."""
+    if hasattr(game, "get_strategies"):
+        return tuple(next(j for j, s in enumerate(game.get_strategies(p)) if eq[p][s] == 1) for p in game.players)
+    return tuple(next(j for j, s in enumerate(player.strategies) if eq[s] == 1) for player in game.players)
+
+
 CTX = decimal.Context(prec=50, Emin=-10**6, Emax=10**6)  # the shares: 50 digits
 # After the shares every operation must be exact: a wide context that raises on any rounding.
 EXACT = decimal.Context(prec=400, Emin=-10**6, Emax=10**6, traps=[decimal.Inexact, decimal.Overflow, decimal.Underflow])
@@ -155,11 +169,8 @@ class Oracle:
 
     def equilibria(self, with_margin=True):
         """pygambit's pure equilibria of the margin-encoded game (or, with_margin=False, of U itself)."""
-        game = pygambit.Game.from_arrays(*self.tables(with_margin))
-        found = set()
-        for eq in pygambit.nash.enumpure_solve(game).equilibria:
-            found.add(tuple(next(j for j, s in enumerate(player.strategies) if eq[s] == 1) for player in game.players))
-        return found
+        game = FROM_ARRAYS(*self.tables(with_margin))
+        return {pure_profile(game, eq) for eq in pygambit.nash.enumpure_solve(game).equilibria}
 
 
 def tie_path_market(rng, n, k):
