@@ -92,10 +92,13 @@ def sacct_jobs(workdir: Path, since: str) -> list[dict[str, str]]:
     return [r for r in rows if Path(r["WorkDir"]).resolve() == workdir.resolve()]
 
 
-def rule_of(comment: str) -> str:
-    """The rule (or group) name in the plugin's --comment: rule_<name>[_wildcards_<values>]."""
+def rule_of(comment: str, groups=()) -> str:
+    """The rule or group in the plugin's --comment: rule_<rule>[_wildcards_<values>], or for a group
+    job rule_<group>_<its rules joined by _>..."""
     assert comment.startswith("rule_"), comment
-    return comment[len("rule_") :].split("_wildcards_")[0]
+    name = comment[len("rule_") :]
+    group = next((g for g in groups if name == g or name.startswith(g + "_")), None)
+    return group or name.split("_wildcards_")[0]
 
 
 def mem_mb(req_mem: str) -> int:
@@ -202,7 +205,7 @@ def cluster_run(tmp_path_factory):
     assert driver.returncode == 0, text[-5000:]
     jobs = sacct_jobs(wf, since)
     print(
-        f"\ncluster run: {elapsed:.0f} s, {len(jobs)} sbatch jobs ({', '.join(sorted(rule_of(j['Comment']) for j in jobs))}); "
+        f"\ncluster run: {elapsed:.0f} s, {len(jobs)} sbatch jobs ({', '.join(sorted(j['Comment'] for j in jobs))}); "
         f"cancel seen and retried after {fault['retry_after_s']:.0f} s"
     )
     return {"wf": wf, "profile": yaml.safe_load((profile / "config.yaml").read_text()), "jobs": jobs, "log": text, "fault": fault, "seconds": elapsed}
@@ -223,15 +226,16 @@ def test_sacct_shows_every_job_where_the_profile_puts_it(cluster_run, declared_r
     """Rule jobs: exactly the profile's partition, account, memory and time. Group jobs: the profile's
     partition and account, and Snakemake's group sizing (members in parallel add up, in series the
     largest memory and the sum of runtimes), so between the largest member and the sum of all."""
-    from workflow_rules import load_workflow
+    from workflow_rules import load_workflow, runs_locally_on_a_cluster
 
     jobs, profile = cluster_run["jobs"], cluster_run["profile"]
     assert jobs, "sacct lists no job of the cluster run"
     workflow = load_workflow(cluster_run["wf"], "config/config.yaml")
-    local_rules = {r.name for r in workflow.rules if workflow.is_local(r)}
+    local_rules = {r.name for r in workflow.rules if runs_locally_on_a_cluster(workflow, r)}
+    assert {"table2", "figure_overview", "prepare_data"} <= local_rules, local_rules
     groups = profile.get("groups", {})
     for job in jobs:
-        rule = rule_of(job["Comment"])
+        rule = rule_of(job["Comment"], groups.values())
         got = {
             "slurm_partition": job["Partition"],
             "slurm_account": job["Account"],
@@ -256,7 +260,7 @@ def test_sacct_shows_every_job_where_the_profile_puts_it(cluster_run, declared_r
         want = expected_resources(profile, rule, declared_resources[rule])
         assert got == want, f"SLURM job {job['JobIDRaw']} ({rule}): sacct {got}, profile {want}"
     # the seconds-long jobs ran as one or two group jobs, not one job each
-    rules = [rule_of(j["Comment"]) for j in jobs]
+    rules = [rule_of(j["Comment"], groups.values()) for j in jobs]
     assert set(rules) <= {"prepare_model", "generate", *groups.values()}, rules
     assert 1 <= sum(r in groups.values() for r in rules) <= 2, rules
 
