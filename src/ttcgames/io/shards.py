@@ -119,8 +119,10 @@ def hold_shard_dir(
 
 
 def _notify(message: str) -> None:
-    log.warning(message)
-    if not logging.getLogger().handlers:  # no logging set up (a bare script): say it on stderr
+    """To the log when logging is set up, else (a job that has not opened its log yet) on stderr."""
+    if logging.getLogger().handlers:
+        log.warning(message)
+    else:
         print(f"ttcgames: {message}", file=sys.stderr, flush=True)
 
 
