@@ -37,6 +37,7 @@ LAZY_SITES: dict[tuple[str, str], set[str]] = {
     ("ttcgames.generation.base", "torch"): {"generate", "generate_vllm"},  # cuda_available (engine auto)
     ("ttcgames.generation.vllm_engine", "vllm"): {"generate_vllm"},
     ("ttcgames.generation.vllm_engine", "vllm.platforms"): {"generate_vllm"},  # CPU or GPU build
+    ("ttcgames.generation.vllm_engine", "torch"): {"generate_vllm"},  # torch threads with vLLM's CPU build
     # generate.py imports the package inside main() (spawn-safe: a re-import runs nothing)
     ("generate", "ttcgames.generation"): {"generate", "generate_vllm"},
     ("ttcgames.generation.vllm_engine", "transformers"): {"generate_vllm"},

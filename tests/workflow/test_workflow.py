@@ -81,7 +81,10 @@ def expected_jobs(config: dict, *, all_target: str = "all") -> Counter:
         generate=d * (len(providers) - vllm),
         generate_vllm=d * vllm,
         grade=d * len(providers),
-        score_rewards=d * sum("bon" in ms for ms in methods_of.values()),
+        # mean-logprob rewards on a CPU (score_rewards), a reward model on a GPU (score_rewards_gpu)
+        **{
+            ("score_rewards" if not reward_model else "score_rewards_gpu"): d * sum("bon" in ms for ms in methods_of.values()),
+        },
         curve=d * sum(len({"majority", "bon"} & set(ms)) for ms in methods_of.values()),
         reasoning_curve=d * sum("reasoning" in ms for ms in methods_of.values()),
         market=d * m,
