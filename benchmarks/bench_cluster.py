@@ -27,23 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from slurm_sandbox import cluster_problem, site_profile  # noqa: E402
+from slurm_sandbox import cluster_problem, sacct_jobs, site_profile  # noqa: E402
 from workflow_copy import copy_workflow  # noqa: E402
 
 FILES = ("Snakefile", "workflow", "config", "profiles", "envs", "src", "cluster")
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-
-
-def sacct_rows(workdir: Path, since: str) -> list[dict[str, str]]:
-    fields = ("JobIDRaw", "Comment", "State", "Submit", "Start", "End", "WorkDir")
-    out = subprocess.run(
-        ["sacct", "-X", "-P", "-n", "--starttime", since, "-o", ",".join(f"{f}%300" for f in fields)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rows = [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines() if line]
-    return [r for r in rows if Path(r["WorkDir"]).resolve() == workdir.resolve()]
 
 
 def run_variant(name: str, scratch: Path) -> dict:
@@ -57,7 +45,7 @@ def run_variant(name: str, scratch: Path) -> dict:
         raise SystemExit(f"{name}: snakemake failed\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     result = {"variant": name, "seconds": round(seconds, 1)}
     if name != "local":
-        rows = sacct_rows(wf, since)
+        rows = sacct_jobs(wf, since)
         parse = lambda t: datetime.fromisoformat(t)  # noqa: E731
         result["sbatch_jobs"] = len(rows)
         result["queue_wait_s"] = sum((parse(r["Start"]) - parse(r["Submit"])).total_seconds() for r in rows)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["SITE", "cluster_problem", "requires_cluster", "site_profile"]
+__all__ = ["SACCT_FIELDS", "SITE", "cluster_problem", "requires_cluster", "sacct_jobs", "site_profile"]
 
 ROOT = Path(__file__).resolve().parents[1]
 # The site keys of the cluster the tests submit to (the sandbox's names unless set).
@@ -63,3 +63,21 @@ def site_profile(dest: Path, *, grouped: bool = True) -> Path:
     folder.mkdir()
     (folder / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     return folder
+
+
+SACCT_FIELDS = (
+    "JobIDRaw", "JobName", "Partition", "Account", "ReqMem", "Timelimit", "State", "Comment", "WorkDir",
+    "Submit", "Start", "End", "ReqTRES",
+)  # fmt: skip
+
+
+def sacct_jobs(workdir: Path, since: str) -> list[dict[str, str]]:
+    """Every job submitted from ``workdir`` since ``since`` (sacct, one row per job allocation)."""
+    out = subprocess.run(
+        ["sacct", "-X", "-P", "-n", "--starttime", since, "-o", ",".join(f"{f}%300" for f in SACCT_FIELDS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = [dict(zip(SACCT_FIELDS, line.split("|"), strict=True)) for line in out.splitlines() if line]
+    return [r for r in rows if Path(r["WorkDir"]).resolve() == workdir.resolve()]

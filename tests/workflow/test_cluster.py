@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 import pytest
-from slurm_sandbox import requires_cluster, site_profile
+from slurm_sandbox import requires_cluster, sacct_jobs, site_profile
 from workflow_copy import copy_workflow
 
 yaml = pytest.importorskip("yaml")
@@ -81,21 +81,6 @@ def squeue_jobs() -> list[dict[str, str]]:
     """This user's queued and running jobs: id, state, comment (Snakemake writes the rule there), workdir."""
     out = subprocess.run(["squeue", "-h", "--me", "-o", "%i|%T|%k|%Z"], capture_output=True, text=True, check=True).stdout
     return [dict(zip(("id", "state", "comment", "workdir"), line.split("|", 3), strict=True)) for line in out.splitlines() if line]
-
-
-SACCT_FIELDS = ("JobIDRaw", "JobName", "Partition", "Account", "ReqMem", "Timelimit", "State", "Comment", "WorkDir", "Submit", "ReqTRES")
-
-
-def sacct_jobs(workdir: Path, since: str) -> list[dict[str, str]]:
-    """Every job submitted from ``workdir`` since ``since`` (sacct, one row per job allocation)."""
-    out = subprocess.run(
-        ["sacct", "-X", "-P", "-n", "--starttime", since, "-o", ",".join(f"{f}%300" for f in SACCT_FIELDS)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rows = [dict(zip(SACCT_FIELDS, line.split("|"), strict=True)) for line in out.splitlines() if line]
-    return [r for r in rows if Path(r["WorkDir"]).resolve() == workdir.resolve()]
 
 
 def rule_of(comment: str, groups=()) -> str:
