@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from ttcgames.game.market import market_from_rows
+from ttcgames.game.market import Market, market_from_rows
 
 BETAS = [1.0, 30.0, 1000.0, 1e5, 1e9, float("inf")]
 
@@ -129,3 +129,13 @@ def near_margin_market(rng: np.random.Generator, n: int, k: int, beta: float, *,
     m = Market(providers=probe.providers, thetas=probe.thetas, quality=quality, price=price, cost=p - profit, v0=v0)
     assert np.array_equal(m.profit, profit) and np.array_equal(m.value, V)
     return m, ref
+
+
+def hand_worked_market() -> Market:
+    """Two providers, values V = [[4, 3], [3, 4]], profits [[1, 2], [2, 0.5]] (price 1 everywhere).
+    Worked by hand at beta = inf: the equilibria are (a at 4, b at 4), welfare 4.75, and
+    (a at 3, b at 3), welfare 5; every other profile has a profitable deviation."""
+    v = np.array([[4.0, 3.0], [3.0, 4.0]])
+    profit = np.array([[1.0, 2.0], [2.0, 0.5]])
+    price = np.ones((2, 2))
+    return Market(providers=("a", "b"), thetas=(np.array([1.0, 2.0]),) * 2, quality=v + price, price=price, cost=price - profit)

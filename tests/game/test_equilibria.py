@@ -11,7 +11,7 @@ import decimal
 
 import numpy as np
 import pytest
-from engine_strategies import monotone_markets, near_margin_market, random_market, symmetric_market
+from engine_strategies import hand_worked_market, monotone_markets, near_margin_market, random_market, symmetric_market
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -285,11 +285,7 @@ def test_two_equilibria_with_different_welfare():
     Worked by hand at beta = inf: (a at 4, b at 4) tie,
     welfare (5 + 4.5) / 2 = 4.75, and (a=3, b=3) tie, welfare 5; every other profile has a
     profitable deviation."""
-    v = np.array([[4.0, 3.0], [3.0, 4.0]])
-    profit = np.array([[1.0, 2.0], [2.0, 0.5]])
-    price = np.ones((2, 2))
-    m = Market(providers=("a", "b"), thetas=(np.array([1.0, 2.0]),) * 2, quality=v + price, price=price,
-               cost=price - profit)
+    m = hand_worked_market()
     eq = assert_same_set(m, INF)
     assert set(map(tuple, eq.profiles)) == {(0, 1), (1, 0)}
     assert (eq.worst_welfare, eq.best_welfare) == (4.75, 5.0)

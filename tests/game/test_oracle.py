@@ -47,7 +47,7 @@ from fractions import Fraction
 import numpy as np
 import pygambit
 import pytest
-from engine_strategies import near_margin_market, random_market, symmetric_market
+from engine_strategies import hand_worked_market, near_margin_market, random_market, symmetric_market
 
 from ttcgames.game.equilibria import enumerate_equilibria
 from ttcgames.game.market import market_from_rows
@@ -252,13 +252,6 @@ def test_the_generated_games_reach_what_they_claim():
 def test_the_oracle_knows_a_game_worked_by_hand():
     """The oracle itself on test_equilibria's hand-worked game: values [[4, 3], [3, 4]], profits
     [[1, 2], [2, 0.5]] at beta = inf; equilibria (a at 4, b at 4) and (a at 3, b at 3), welfare 4.75 and 5."""
-    from ttcgames.game.market import Market
-
-    v = np.array([[4.0, 3.0], [3.0, 4.0]])
-    profit = np.array([[1.0, 2.0], [2.0, 0.5]])
-    price = np.ones((2, 2))
-    m = Market(providers=("a", "b"), thetas=(np.array([1.0, 2.0]),) * 2, quality=v + price, price=price,
-               cost=price - profit)
-    oracle = Oracle(m, INF)
+    oracle = Oracle(hand_worked_market(), INF)
     assert oracle.equilibria() == {(0, 1), (1, 0)}
     assert sorted(oracle.welfare(p) for p in oracle.equilibria()) == [Fraction(19, 4), Fraction(5)]
