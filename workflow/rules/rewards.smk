@@ -35,7 +35,8 @@ rule score_rewards:
         "../scripts/score_rewards.py"
 
 
-rule score_rewards_gpu:
+# The same job with the reward model: inherits script and params from score_rewards.
+use rule score_rewards as score_rewards_gpu with:
     input:
         data=data_path("{dataset}"),
         generations=generations_path("{dataset}", "{provider}"),
@@ -51,13 +52,6 @@ rule score_rewards_gpu:
         provider=ttc.wildcard_regex(REWARD_PROVIDERS_GPU),
     conda:
         "../../envs/vllm.yaml"
-    threads: 1
     resources:
         mem_mb=32000,
         gpu=1,
-    params:
-        scorer=ttc.reward_scorer(config),
-        shard_dir=lambda wildcards: f"{RESULTS}/rewards/{wildcards.dataset}/{wildcards.provider}.shards",
-        shard_size=config["rewards"]["shard_size"],
-    script:
-        "../scripts/score_rewards.py"

@@ -72,7 +72,7 @@ def hold_shard_dir(
     """Take the exclusive lock of a shard folder for the rest of this process; wait while another holds it.
 
     Reentrant within a process (a second call returns at once). While another process holds the
-    folder, a notice naming it goes to ``notify`` (default: this module's logger and stderr) at once
+    folder, a notice naming it goes to ``notify`` (default: this module's logger, or stderr before logging is set up) at once
     and every ``notice_seconds``; the lock is retried every ``poll_seconds``. The holder's record
     (host, pid, ``SLURM_JOB_ID``, start time in UTC) is written into the lock file for those notices.
     """
