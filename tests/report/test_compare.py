@@ -415,3 +415,26 @@ def test_published_numbers_inside_our_bootstrap_intervals(tmp_path):
     assert winner["in_interval"] == "75% of replicates"
     md = (tmp_path / "c.md").read_text()
     assert "lie inside our percentile interval" in md and "| in our interval |" in md
+
+
+def test_winner_share_with_full_file_stems_in_traces_models(tmp_path):
+    """``traces.models`` may map a provider to a full file stem (docs/traces.md); the winner's share
+    of replicates is then counted under the model name cut at ``--temp``, as the winner itself is."""
+    docs = {"gsm8k/bon": _notebook_games(_raw())["gsm8k/bon"]}
+    paths = {"gsm8k/bon": tmp_path / "gsm8k-bon.json"}
+    paths["gsm8k/bon"].write_text(json.dumps(docs["gsm8k/bon"]))
+    auction = docs["gsm8k/bon"]["auction"]
+    freq = {"point": auction["winner"], "point_share": 0.75, "shares": {auction["winner"]: 0.75, auction["runner_up"]: 0.25}}
+    summary = tmp_path / "gsm8k-bon.summary.json"
+    unknown = {"point": None, "lo": None, "hi": None, "se": None, "mean": None}  # no numeric intervals here
+    quantities = {q: unknown for q in ("value", "price", "utility", "welfare", "optimal_welfare", "price_of_anarchy", "iterations",
+                                       "auction_value", "auction_price", "auction_utility", "auction_welfare")}
+    summary.write_text(json.dumps({"beta": 1000.0, "quantities": quantities, "frequencies": {
+        "auction_winner": freq, "auction_runner_up": freq, "equilibrium_profile": freq}}))
+    stems = {pid: f"{name}--temp-0.7--samples-16--max-512" for pid, name in TRACE_MODELS.items()}
+    frame = build_comparison(PUBLISHED, paths, tmp_path / "c.csv", tmp_path / "c.md", models=stems,
+                             summaries={"gsm8k/bon": summary})
+    names = frame[(frame["dataset"] == "gsm8k") & (frame["method"] == "bon") & (frame["mode"] == "exact")].set_index(["source", "quantity"])
+    assert names.loc[("notebooks", "auction_winner"), "ours"] == "Qwen2.5-7B (qwen25-7b)"
+    assert names.loc[("notebooks", "auction_winner"), "in_interval"] == "75% of replicates"
+    assert names.loc[("text", "auction_runner_up"), "in_interval"] == "25% of replicates"

@@ -432,8 +432,13 @@ def auction_numbers(
     return _auction_numbers(*_load_game(game), scale, models)
 
 
+def _model_names(models: Mapping[str, str] | None) -> dict[str, str]:
+    """Provider id -> trace model name: a ``traces.models`` value cut at ``--temp`` (it may be a full file stem)."""
+    return {pid: model_name_from_filename(name) for pid, name in (models or {}).items()}
+
+
 def _auction_numbers(game: Mapping[str, Any], where: str, scale: float, models: Mapping[str, str] | None) -> dict[str, Any]:
-    names = {pid: model_name_from_filename(name) for pid, name in (models or {}).items()}
+    names = _model_names(models)
     try:
         auction = game["auction"]
         offered = auction["offered_value"]
@@ -597,9 +602,10 @@ def _interval_cells(row: dict, rec: Any, summary: Mapping[str, Any], beta: float
         return
     if rec.quantity in _NAMES:
         shares = summary["frequencies"][rec.quantity]["shares"]
+        names = _model_names(models)
         by_model = {}
         for pid, share in shares.items():
-            name = (models or {}).get(pid, pid)
+            name = names.get(pid, pid)
             by_model[name] = by_model.get(name, 0.0) + share
         share = by_model.get(rec.published, 0.0)
         row["in_interval"] = f"{share:.0%} of replicates"
