@@ -20,10 +20,30 @@ Semantics follow the authors' implementation (docs/paper-notes.md, "Dynamics"):
 
 Theorem 1 guarantees termination (every strict improvement raises the potential of Eq. 7 and the
 profile space is finite); ``max_rounds`` is only a guard against misuse.
+
+Cycles (games without a potential)
+----------------------------------
+The loop itself (:func:`run_rounds`) takes any utility function, so games that are not potential
+games run through it too (the mixtures of user segments of :mod:`ttcgames.game.segments`). There a
+better-response path may return to a profile it left. Rule 5: after a round in which somebody moved,
+if the profile equals the profile at the end of an earlier round (the start counts as the end of
+round 0), the run stops and reports the *cycle*: the profiles visited from that earlier round end
+to now, one per move (:attr:`Path.cycle`, :attr:`Trajectory.cycle`), and the two rounds. Every step
+of it is a strict improvement of the mover's utility (by the relative margin), so the cycle is an
+improvement cycle and proves that the game has no generalized ordinal potential (Theorem 1 fails).
+It does not prove that the game has no pure equilibrium: another order of turns may leave the
+cycle (check with :func:`ttcgames.game.segments.enumerate_equilibria`).
+
+Rule 5 changes nothing for the paper's game: by Theorem 1 every move raises the potential strictly
+(a move beats the current utility by the relative margin 1e-8, far above the rounding of the
+utilities, so the exact utility rises too), so a profile that ended a round can never come back
+after a move; the runs, their random draws and their results are the same bit for bit. With rule 5
+any run ends within (number of profiles + 1) rounds: round-end profiles cannot repeat.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +53,7 @@ from ttcgames.game.payoffs import REL_TOL, deviation_utilities, improves, profil
 from ttcgames.game.potential import potential, potential_constant
 from ttcgames.game.shares import is_perfect
 
-__all__ = ["Trajectory", "better_response_dynamics", "improving_level", "REL_TOL"]
+__all__ = ["Trajectory", "Path", "better_response_dynamics", "improving_level", "choose_level", "run_rounds", "REL_TOL"]
 
 
 def _search_order(current: int, n_levels: int) -> list[int]:
@@ -46,18 +66,9 @@ def _search_order(current: int, n_levels: int) -> list[int]:
     return out
 
 
-def improving_level(
-    market: Market,
-    profile: np.ndarray,
-    i: int,
-    beta: float,
-    *,
-    best_response: bool = False,
-    rel_tol: float = REL_TOL,
-) -> int | None:
-    """The level provider ``i`` moves to on its turn, or None if it stays (rules 3 above)."""
-    u = deviation_utilities(market, profile, i, beta)
-    cur = int(profile[i])
+def choose_level(u: np.ndarray, cur: int, *, best_response: bool = False, rel_tol: float = REL_TOL) -> int | None:
+    """Rule 3 on the utilities ``u`` of every level of one provider whose current level is ``cur``:
+    the level it moves to, or None if it stays."""
     if stays(u, u[cur], rel_tol):  # the equilibrium test's own comparison (payoffs.equilibrium_mask)
         return None
     if best_response:
@@ -72,6 +83,80 @@ def improving_level(
     raise AssertionError("unreachable: some level beats the current one")  # pragma: no cover
 
 
+def improving_level(
+    market: Market,
+    profile: np.ndarray,
+    i: int,
+    beta: float,
+    *,
+    best_response: bool = False,
+    rel_tol: float = REL_TOL,
+) -> int | None:
+    """The level provider ``i`` moves to on its turn, or None if it stays (rules 3 above)."""
+    u = deviation_utilities(market, profile, i, beta)
+    return choose_level(u, int(profile[i]), best_response=best_response, rel_tol=rel_tol)
+
+
+@dataclass(frozen=True)
+class Path:
+    """The states of a run of :func:`run_rounds` (see :class:`Trajectory` for the first fields).
+    ``cycle`` (L, N): the profiles of a detected cycle in visit order, starting at the repeated
+    round-end profile (the last move returns to it); None when no cycle was found. ``cycle_rounds``:
+    the round that first ended at that profile and the round that returned to it."""
+
+    profiles: np.ndarray
+    movers: np.ndarray
+    moved: np.ndarray
+    rounds: int
+    converged: bool
+    cycle: np.ndarray | None = None
+    cycle_rounds: tuple[int, int] | None = None
+
+
+def _cycle_states(profiles: list[np.ndarray], moved: list[bool], since: int) -> np.ndarray:
+    """The profile at turn ``since`` and then the profile after every move up to the last turn,
+    without the final return to the first."""
+    states = [profiles[since]] + [profiles[t] for t in range(since + 1, len(profiles)) if moved[t]]
+    return np.array(states[:-1])
+
+
+def run_rounds(
+    deviation: Callable[[np.ndarray, int], np.ndarray],
+    start: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    best_response: bool = False,
+    rel_tol: float = REL_TOL,
+    max_rounds: int = 100_000,
+) -> Path:
+    """Rules 2-5 of the module docstring from ``start``: ``deviation(profile, i)`` gives provider i's
+    utility at each of its levels, the others held at ``profile``."""
+    profile = np.array(start, dtype=np.int64)
+    profiles, movers, moved = [profile.copy()], [-1], [False]
+    round_ends = {profile.tobytes(): (0, 0)}  # profile at the end of round r -> (r, its turn)
+    rounds, converged = 0, False
+    while rounds < max_rounds:
+        rounds += 1
+        any_move = False
+        for i in rng.permutation(len(profile)):
+            k = choose_level(deviation(profile, int(i)), int(profile[i]), best_response=best_response, rel_tol=rel_tol)
+            if k is not None:
+                profile[i] = k
+                any_move = True
+            profiles.append(profile.copy())
+            movers.append(int(i))
+            moved.append(k is not None)
+        if not any_move:
+            converged = True
+            break
+        key = profile.tobytes()
+        if key in round_ends:
+            r0, t0 = round_ends[key]
+            return Path(np.array(profiles), np.array(movers), np.array(moved), rounds, False, _cycle_states(profiles, moved, t0), (r0, rounds))
+        round_ends[key] = (rounds, len(profiles) - 1)
+    return Path(np.array(profiles), np.array(movers), np.array(moved), rounds, converged)
+
+
 @dataclass
 class Trajectory:
     """The states of a run: index t = 0 is the start, t >= 1 the state after turn t.
@@ -80,7 +165,8 @@ class Trajectory:
     ``moved`` whether that provider changed level; ``shares`` (T+1, N+1) abstention first;
     ``welfare``, ``potential`` (T+1,). ``iterations`` is the turn of the last move (0 if nobody ever
     moved): from then on the profile is the equilibrium. ``turns`` counts every turn, including the
-    final round that confirmed it.
+    final round that confirmed it. ``cycle`` and ``cycle_rounds``: as in :class:`Path` (rule 5;
+    always None in the paper's game, which has a potential).
     """
 
     beta: float
@@ -94,6 +180,8 @@ class Trajectory:
     rounds: int
     converged: bool
     extras: dict = field(default_factory=dict)
+    cycle: np.ndarray | None = None
+    cycle_rounds: tuple[int, int] | None = None
 
     @property
     def final(self) -> np.ndarray:
@@ -128,34 +216,28 @@ def better_response_dynamics(
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
     n = market.n_providers
-    profile = np.zeros(n, dtype=np.int64) if start is None else market.check_profile(start).copy()
-    profiles, movers, moved = [profile.copy()], [-1], [False]
-    rounds, converged = 0, False
-    while rounds < max_rounds:
-        rounds += 1
-        any_move = False
-        for i in rng.permutation(n):
-            k = improving_level(market, profile, int(i), beta, best_response=best_response, rel_tol=rel_tol)
-            if k is not None:
-                profile[i] = k
-                any_move = True
-            profiles.append(profile.copy())
-            movers.append(int(i))
-            moved.append(k is not None)
-        if not any_move:
-            converged = True
-            break
-    P = np.array(profiles)
+    start = np.zeros(n, dtype=np.int64) if start is None else market.check_profile(start).copy()
+    path = run_rounds(
+        lambda profile, i: deviation_utilities(market, profile, i, beta),
+        start,
+        rng,
+        best_response=best_response,
+        rel_tol=rel_tol,
+        max_rounds=max_rounds,
+    )
+    P = path.profiles
     const = potential_constant(market) if is_perfect(beta) else None
     return Trajectory(
         beta=beta,
         profiles=P,
-        movers=np.array(movers),
-        moved=np.array(moved),
+        movers=path.movers,
+        moved=path.moved,
         shares=profile_shares(market, P, beta),
         utilities=utilities(market, P, beta),
         welfare=np.asarray(social_welfare(market, P, beta)),
         potential=np.asarray(potential(market, P, beta, const)),
-        rounds=rounds,
-        converged=converged,
+        rounds=path.rounds,
+        converged=path.converged,
+        cycle=path.cycle,
+        cycle_rounds=path.cycle_rounds,
     )
