@@ -203,8 +203,7 @@ class Equilibria:
 
     def _expanded(self) -> tuple[np.ndarray, np.ndarray]:
         if self.count > MAX_EXPANDED:
-            raise ValueError(f"{self.count:,} equilibria are too many to list (at most {MAX_EXPANDED:,}); "
-                             "use count, worst_welfare and best_welfare")
+            raise ValueError(f"{self.count:,} equilibria are too many to list (at most {MAX_EXPANDED:,}); use count, worst_welfare and best_welfare")
         if not self.boxes:
             return np.zeros((0, self.n_providers), dtype=np.int64), np.zeros(0)
         parts = [_box_profiles(box) for box in self.boxes]
@@ -284,7 +283,8 @@ def enumerate_equilibria(
         what = str(exc) if isinstance(exc, _TooLarge) else "out of memory"
         raise EquilibriaTooLarge(
             f"beta = {beta:g}: the equilibrium set of this game ({market.n_providers} providers, "
-            f"{market.n_profiles:,} profiles) cannot be listed within memory: {what}") from None
+            f"{market.n_profiles:,} profiles) cannot be listed within memory: {what}"
+        ) from None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -374,119 +374,234 @@ def _free_providers(a: np.ndarray, valid: np.ndarray, z0: float, cand: list[np.n
     return free
 
 
-def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit: int) -> Equilibria:
-    n, K = market.n_providers, market.max_levels
-    nl = market.n_levels
-    valid = market.mask
-    a = np.where(valid, beta * np.where(valid, market.value, 0.0), np.nan)
-    pi = np.where(valid, market.profit, 0.0)
-    z0 = beta * market.v0
-    scale = max(1.0, float(np.nanmax(np.abs(a))), abs(z0))
-    tau = rel_tol + 1e-7 + 1e-13 * (scale + n)  # tol + eps (Lemma 2)
-    a_fill = np.where(valid, a, 0.0)
-    LO, HI = _candidate_t_intervals(a_fill, pi, nl, tau)
-    with np.errstate(divide="ignore"):
-        tz_terms = np.where(valid & (pi != 0), a_fill + np.log(np.abs(pi)) + _ZONE, -np.inf)
-    t_zone = tz_terms.max(axis=1)  # (N,)
-    rel_delta = 1e-11 * (1.0 + n / 100.0)  # delta_T / (1 + |T|) (Lemma 3)
+@dataclass(frozen=True)
+class _FiniteGame:
+    """The game at a finite beta in the notation of the module docstring: a = beta V (0 at the
+    padding), the profits pi (0 at the padding), z0 = beta V0, the candidate step's tolerance
+    tau' = tol + eps (Lemma 2) and the relative widening delta_T / (1 + |T|) (Lemma 3)."""
 
-    def to_T(t):
+    market: Market
+    beta: float
+    rel_tol: float
+    a: np.ndarray  # (N, K)
+    pi: np.ndarray  # (N, K)
+    z0: float
+    tau: float
+    rel_delta: float
+
+    @classmethod
+    def of(cls, market: Market, beta: float, rel_tol: float) -> _FiniteGame:
+        valid = market.mask
+        a = np.where(valid, beta * np.where(valid, market.value, 0.0), np.nan)
+        z0 = beta * market.v0
+        scale = max(1.0, float(np.nanmax(np.abs(a))), abs(z0))  # M of Lemma 2
+        n = market.n_providers
+        return cls(
+            market=market,
+            beta=beta,
+            rel_tol=rel_tol,
+            a=np.where(valid, a, 0.0),
+            pi=np.where(valid, market.profit, 0.0),
+            z0=z0,
+            tau=rel_tol + 1e-7 + 1e-13 * (scale + n),
+            rel_delta=1e-11 * (1.0 + n / 100.0),
+        )
+
+    @property
+    def n(self) -> int:
+        return self.market.n_providers
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.market.mask
+
+    @property
+    def top_value(self) -> np.ndarray:
+        """Each provider's largest a (N,): condition (a) of the negligible providers."""
+        return np.where(self.valid, self.a, -np.inf).max(axis=1)
+
+    def total_log_mass(self, t: np.ndarray) -> np.ndarray:
+        """T = log S = logaddexp(a_ik, t) for t = log S_{-i} of every level (N, K)."""
         with np.errstate(invalid="ignore"):
-            T = np.logaddexp(a_fill, t)
-        return T
+            return np.logaddexp(self.a, t)
 
-    def widen(T, sign):
-        return T + sign * rel_delta * (1.0 + np.abs(np.where(np.isfinite(T), T, 0.0)))
+    def widen(self, T: np.ndarray, sign: int) -> np.ndarray:
+        """Move T outward by delta_T = rel_delta (1 + |T|) (``sign`` -1: down, +1: up)."""
+        return T + sign * self.rel_delta * (1.0 + np.abs(np.where(np.isfinite(T), T, 0.0)))
 
-    has_br = valid & (LO <= HI)
-    J1lo = np.where(has_br, widen(to_T(LO), -1), np.inf)
-    J1hi = np.where(has_br, widen(to_T(HI), +1), -np.inf)
-    J2lo = np.where(valid, widen(to_T(np.broadcast_to(t_zone[:, None], (n, K))), -1), np.inf)
-    ends = np.concatenate([J1lo[has_br], J1hi[has_br], J2lo[valid]])
+
+@dataclass(frozen=True)
+class _Interval:
+    """A run of elementary intervals [left, right) of T with the same candidate levels
+    (``candidates[i, k]``: level k of provider i is a candidate) and the same condition (a)."""
+
+    left: float
+    right: float
+    candidates: np.ndarray  # (N, K) bool
+
+
+def _enumerate_finite(market: Market, beta: float, rel_tol: float, expand_limit: int) -> Equilibria:
+    """Every pure equilibrium at a finite beta (module docstring, "Exact enumeration at finite
+    beta"): Lemma 3's intervals of the total log-mass T per level, the sweep over the elementary
+    intervals they cut, the pruned product of each interval's candidates (boxes where some
+    providers are negligible), and the equilibrium test of every box or profile found."""
+    game = _FiniteGame.of(market, beta, rel_tol)
+    lo, hi, zone_lo = _total_mass_intervals(game)
+    boxed, singles = _candidate_profiles(game, _sweep_intervals(game, lo, hi, zone_lo))
+    return _tested_equilibria(game, boxed, singles, expand_limit)
+
+
+def _total_mass_intervals(game: _FiniteGame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lemma 3: (lo, hi, zone_lo), each (N, K). [lo, hi] is J_ik, the closed interval of T where
+    level k can be provider i's best response within tol + eps (lo = inf, hi = -inf when there is
+    none); [zone_lo, inf) is J^z_ik, the zone Z_i of Lemma 2 (zone_lo = inf at the padding)."""
+    n, K = game.a.shape
+    valid = game.valid
+    t_lo, t_hi = _candidate_t_intervals(game.a, game.pi, game.market.n_levels, game.tau)
+    with np.errstate(divide="ignore"):
+        zone_terms = np.where(valid & (game.pi != 0), game.a + np.log(np.abs(game.pi)) + _ZONE, -np.inf)
+    t_zone = zone_terms.max(axis=1)  # t_z of Lemma 2, (N,)
+    has_best_response = valid & (t_lo <= t_hi)
+    lo = np.where(has_best_response, game.widen(game.total_log_mass(t_lo), -1), np.inf)
+    hi = np.where(has_best_response, game.widen(game.total_log_mass(t_hi), +1), -np.inf)
+    zone_lo = np.where(valid, game.widen(game.total_log_mass(np.broadcast_to(t_zone[:, None], (n, K))), -1), np.inf)
+    return lo, hi, zone_lo
+
+
+def _sweep_intervals(game: _FiniteGame, lo: np.ndarray, hi: np.ndarray, zone_lo: np.ndarray):
+    """The sweep (module docstring): the finite ends of all J cut the T axis into elementary
+    intervals E = [left, right); level k of provider i is a candidate in E when J_ik = [lo, hi]
+    meets E (lo < right and hi >= left) or J^z_ik does (zone_lo < right). Yields the runs of
+    consecutive E with the same candidates and the same condition (a) as one :class:`_Interval`,
+    skipping those where some provider has no candidate and is not negligible by (a)."""
+    ends = np.concatenate([lo.ravel(), hi.ravel(), zone_lo.ravel()])
     ends = np.unique(ends[np.isfinite(ends)])
     lefts = np.concatenate([[-np.inf], ends])
     rights = np.concatenate([ends, [np.inf]])
-    # candidate levels per elementary interval E = [left, right): J = [lo, hi] meets E iff lo < right
-    # and hi >= left (Sweep, module docstring); (M, N, K)
-    L3, R3 = lefts[:, None, None], rights[:, None, None]
-    A = ((J1lo[None] < R3) & (J1hi[None] >= L3)) | (J2lo[None] < R3)
-    A &= valid[None]
-    amax = np.where(valid, a_fill, -np.inf).max(axis=1)
-    maybe_free = amax[None, :] < (lefts[:, None] - _FREE_MARGIN)  # (M, N): condition (a)
-    feasible = (A.any(axis=2) | maybe_free).all(axis=1)
-    # merge consecutive intervals with the same candidate sets and (a)
-    sig = np.concatenate([A.reshape(len(lefts), -1), maybe_free], axis=1)
-    same_as_prev = np.concatenate([[False], (sig[1:] == sig[:-1]).all(axis=1)])
+    left3, right3 = lefts[:, None, None], rights[:, None, None]
+    candidates = ((lo[None] < right3) & (hi[None] >= left3)) | (zone_lo[None] < right3)  # (E, N, K)
+    candidates &= game.valid[None]
+    maybe_free = game.top_value[None, :] < (lefts[:, None] - _FREE_MARGIN)  # (E, N): condition (a)
+    feasible = (candidates.any(axis=2) | maybe_free).all(axis=1)
+    signature = np.concatenate([candidates.reshape(len(lefts), -1), maybe_free], axis=1)
+    same_as_prev = np.concatenate([[False], (signature[1:] == signature[:-1]).all(axis=1)])
     first = np.flatnonzero(~same_as_prev)
     last = np.append(first[1:] - 1, len(lefts) - 1)
-    g_left, g_right = lefts[first], rights[last]
-    singles: list[np.ndarray] = []  # profiles to test one by one
-    boxed: list[tuple[np.ndarray, np.ndarray]] = []  # (base profile, free mask) of boxes of > 1 profile
+    for row, end in zip(first, last):
+        if feasible[row]:
+            yield _Interval(lefts[row], rights[end], candidates[row])
+
+
+def _candidate_profiles(game: _FiniteGame, intervals) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
+    """The profiles to test, over all ``intervals``: (boxed, singles). ``boxed`` holds (base profile,
+    free mask) per box of more than one profile (the free providers take every level); ``singles``
+    holds (B, N) arrays of profiles to test one by one. Stops (_TooLarge) past ``MAX_BOXES``."""
+    boxed: list[tuple[np.ndarray, np.ndarray]] = []
+    singles: list[np.ndarray] = []
     n_boxes = 0
-    for g in range(len(first)):
-        row = first[g]
-        if not feasible[row]:
+    for interval in intervals:
+        found = _interval_profiles(game, interval)
+        if found is None:
             continue
-        cand = [np.flatnonzero(A[row, i]) for i in range(n)]
-        fr = _free_providers(a_fill, valid, z0, cand, g_left[g])
-        if not all(len(cand[i]) for i in np.flatnonzero(~fr)):
-            continue
-        core = np.flatnonzero(~fr)
-        combos = _pruned_product(a_fill, z0, core, cand, g_left[g], g_right[g], rel_delta)
-        if len(combos) == 0:
-            continue
-        Z = np.full((len(combos), n), -np.inf)
-        Z[:, core] = a_fill[core[None, :], combos]
-        keys = _key(z0, Z)
-        combos = combos[(keys >= g_left[g]) & (keys < g_right[g])]
-        if len(combos) == 0:
-            continue
-        n_boxes += len(combos)
+        base, free = found
+        n_boxes += len(base)
         if n_boxes > MAX_BOXES:
             raise _TooLarge(f"more than {MAX_BOXES:,} boxes of candidates")
-        base = np.zeros((len(combos), n), dtype=np.int64)
-        base[:, core] = combos
-        if fr.any():
-            boxed.extend((b, fr) for b in base)
+        if free.any():
+            boxed.extend((b, free) for b in base)
         else:
             singles.append(base)
+    return boxed, singles
+
+
+def _interval_profiles(game: _FiniteGame, interval: _Interval) -> tuple[np.ndarray, np.ndarray] | None:
+    """The candidate profiles of one interval whose key lies in [left, right): (base (B, N), free (N,)),
+    the free providers' levels in ``base`` set to 0; None when there is none."""
+    n = game.n
+    cand = [np.flatnonzero(interval.candidates[i]) for i in range(n)]
+    free = _free_providers(game.a, game.valid, game.z0, cand, interval.left)
+    core = np.flatnonzero(~free)
+    if not all(len(cand[i]) for i in core):
+        return None
+    combos = _pruned_product(game.a, game.z0, core, cand, interval.left, interval.right, game.rel_delta)
+    if len(combos) == 0:
+        return None
+    Z = np.full((len(combos), n), -np.inf)
+    Z[:, core] = game.a[core[None, :], combos]
+    keys = _key(game.z0, Z)
+    combos = combos[(keys >= interval.left) & (keys < interval.right)]
+    if len(combos) == 0:
+        return None
+    base = np.zeros((len(combos), n), dtype=np.int64)
+    base[:, core] = combos
+    return base, free
+
+
+def _tested_equilibria(game: _FiniteGame, boxed: list, singles: list[np.ndarray], expand_limit: int) -> Equilibria:
+    """The equilibrium test of the candidates: boxes of more than ``expand_limit`` profiles by their
+    base (module docstring, "Negligible providers"), smaller boxes profile by profile, then the single
+    profiles (including those of a small box that only partly passes)."""
+    nl = game.market.n_levels
+    whole, small = [], []
+    for base, free in boxed:
+        (whole if math.prod(int(nl[f]) for f in np.flatnonzero(free)) > expand_limit else small).append((base, free))
+    boxes, welfare = _passing_whole_boxes(game, whole)
+    small_boxes, small_welfare, partial = _passing_small_boxes(game, [_free_box(b, fr, nl) for b, fr in small])
+    single_boxes, single_welfare = _passing_profiles(game, singles + partial)
+    welfare = welfare + small_welfare + single_welfare
+    return Equilibria(game.n, boxes + small_boxes + single_boxes, np.concatenate(welfare) if welfare else np.zeros(0))
+
+
+def _passing_whole_boxes(game: _FiniteGame, whole: list) -> tuple[list[tuple], list[np.ndarray]]:
+    """Boxes tested by their base alone: every profile of one passes or fails with its base."""
     boxes: list[tuple] = []
     welfare: list[np.ndarray] = []
-    whole = [(b, fr) for b, fr in boxed if math.prod(int(nl[f]) for f in np.flatnonzero(fr)) > expand_limit]
-    if whole:  # every profile of such a box passes or fails with its base (module docstring, Boxes)
-        bases = np.stack([b for b, _ in whole])
-        for (b, fr), ok in zip(whole, equilibrium_mask(market, bases, beta, rel_tol)):
-            if ok:
-                boxes.append(_free_box(b, fr, nl))
-                welfare.append(np.atleast_1d(social_welfare(market, b, beta)))
-    small = [_free_box(b, fr, nl) for b, fr in boxed
-             if math.prod(int(nl[f]) for f in np.flatnonzero(fr)) <= expand_limit]
-    if small:  # test every profile of the small boxes (the same answer; the tests compare the paths)
-        parts = [_box_profiles(box) for box in small]
-        oks = np.split(equilibrium_mask(market, np.concatenate(parts), beta, rel_tol),
-                       np.cumsum([len(P) for P in parts])[:-1])
-        for box, P, ok in zip(small, parts, oks):
-            if ok.all():
-                boxes.append(box)
-                welfare.append(np.atleast_1d(social_welfare(market, P[0], beta)))
-            elif ok.any():
-                singles.append(P[ok])
-    if singles:
-        P = np.concatenate(singles)
-        good = P[equilibrium_mask(market, P, beta, rel_tol)]
-        if len(good):
-            boxes.extend(tuple(np.array([k]) for k in p) for p in good.tolist())
-            welfare.append(np.atleast_1d(social_welfare(market, good, beta)))
-    w = np.concatenate(welfare) if welfare else np.zeros(0)
-    return Equilibria(n, boxes, w)
+    if not whole:
+        return boxes, welfare
+    bases = np.stack([b for b, _ in whole])
+    for (b, free), ok in zip(whole, equilibrium_mask(game.market, bases, game.beta, game.rel_tol)):
+        if ok:
+            boxes.append(_free_box(b, free, game.market.n_levels))
+            welfare.append(np.atleast_1d(social_welfare(game.market, b, game.beta)))
+    return boxes, welfare
+
+
+def _passing_small_boxes(game: _FiniteGame, small: list[tuple]) -> tuple[list[tuple], list[np.ndarray], list[np.ndarray]]:
+    """Boxes tested profile by profile (the same answer as by the base; the tests compare the paths):
+    (boxes that pass whole, their welfare, the passing profiles of boxes that pass in part)."""
+    boxes: list[tuple] = []
+    welfare: list[np.ndarray] = []
+    partial: list[np.ndarray] = []
+    if not small:
+        return boxes, welfare, partial
+    parts = [_box_profiles(box) for box in small]
+    oks = np.split(equilibrium_mask(game.market, np.concatenate(parts), game.beta, game.rel_tol), np.cumsum([len(P) for P in parts])[:-1])
+    for box, P, ok in zip(small, parts, oks):
+        if ok.all():
+            boxes.append(box)
+            welfare.append(np.atleast_1d(social_welfare(game.market, P[0], game.beta)))
+        elif ok.any():
+            partial.append(P[ok])
+    return boxes, welfare, partial
+
+
+def _passing_profiles(game: _FiniteGame, singles: list[np.ndarray]) -> tuple[list[tuple], list[np.ndarray]]:
+    """The single profiles that pass the test, as one-profile boxes, and their welfare (one array)."""
+    if not singles:
+        return [], []
+    P = np.concatenate(singles)
+    good = P[equilibrium_mask(game.market, P, game.beta, game.rel_tol)]
+    if not len(good):
+        return [], []
+    boxes = [tuple(np.array([k]) for k in p) for p in good.tolist()]
+    return boxes, [np.atleast_1d(social_welfare(game.market, good, game.beta))]
 
 
 def _free_box(base: np.ndarray, free: np.ndarray, n_levels: np.ndarray) -> tuple:
     return tuple(np.arange(n_levels[i]) if free[i] else np.array([int(base[i])]) for i in range(len(base)))
 
 
-def _pruned_product(a: np.ndarray, z0: float, core: np.ndarray, cand: list[np.ndarray], left: float,
-                    right: float, rel_delta: float) -> np.ndarray:
+def _pruned_product(a: np.ndarray, z0: float, core: np.ndarray, cand: list[np.ndarray], left: float, right: float, rel_delta: float) -> np.ndarray:
     """Rows (B, len(core)) of candidate levels of the core providers whose log-sum of options can
     lie in [left, right): a breadth-first product pruned by the smallest and largest log-sum the
     remaining providers can add (with the slack delta_T for rounding). Stops (_TooLarge) rather than
@@ -508,10 +623,11 @@ def _pruned_product(a: np.ndarray, z0: float, core: np.ndarray, cand: list[np.nd
     for d, i in enumerate(core):
         levels = cand[i]
         if len(rows) * len(levels) > MAX_CANDIDATES:
-            raise _TooLarge(f"{len(rows) * len(levels):,} candidate profiles of {d + 1} of {c} providers "
-                            f"in one interval of the total mass (at most {MAX_CANDIDATES:,})")
-        rows = np.concatenate([np.repeat(rows, len(levels), axis=0),
-                               np.tile(levels, len(rows))[:, None]], axis=1)
+            raise _TooLarge(
+                f"{len(rows) * len(levels):,} candidate profiles of {d + 1} of {c} providers "
+                f"in one interval of the total mass (at most {MAX_CANDIDATES:,})"
+            )
+        rows = np.concatenate([np.repeat(rows, len(levels), axis=0), np.tile(levels, len(rows))[:, None]], axis=1)
         partial = np.logaddexp(np.repeat(partial, len(levels)), np.tile(a[i, levels], len(partial)))
         lo_total = np.logaddexp(partial, rest_min[d + 1])
         hi_total = np.logaddexp(partial, rest_max[d + 1])
@@ -528,34 +644,100 @@ def _pruned_product(a: np.ndarray, z0: float, core: np.ndarray, cand: list[np.nd
 
 
 def _enumerate_inf(market: Market, rel_tol: float) -> Equilibria:
-    n = market.n_providers
-    nl = market.n_levels
-    vals = [market.value[i, : nl[i]] for i in range(n)]
-    profits = [market.profit[i, : nl[i]] for i in range(n)]
-    v0 = market.v0
-    INF = float("inf")
+    """Every pure equilibrium at beta = inf, as boxes (module docstring, "Exact enumeration at beta = inf")."""
+    return _PerfectCompetition(market, rel_tol).equilibria()
 
-    def br(i: int, m: float, c: int) -> np.ndarray:
-        """Which of provider i's levels pass the test against others' best value m tied c times."""
-        u = utilities_at_inf(vals[i], profits[i], m, c)
-        return stays(u[None, :], u, rel_tol)
 
-    boxes: list[tuple] = []
-    welfare: list[float] = []
+# One provider's choice in a box: (levels, how many options it adds at the value being counted).
+_Option = tuple[np.ndarray, int]
 
-    def emit(classes: list[np.ndarray]) -> None:
-        if len(boxes) >= MAX_BOXES:
-            raise _TooLarge(f"more than {MAX_BOXES:,} boxes of equilibria")
-        box = tuple(np.asarray(cl, dtype=np.int64) for cl in classes)
-        boxes.append(box)
-        rep = np.array([int(cl[0]) for cl in box])
-        welfare.append(float(social_welfare(market, rep, INF)))
 
-    def choose(order: list[int], options: dict[int, list[tuple[np.ndarray, int]]], need: int,
-               fixed: dict[int, np.ndarray]) -> None:
+class _PerfectCompetition:
+    """The enumeration at beta = inf. For each top value M (each value >= V0) it lists the boxes
+    where C >= 2 options tie at M or V0 is alone at M (:meth:`_tied_top`), and those where one
+    provider is alone at M and faces the second value M2 (:meth:`_lone_top`); each (m, c) that a
+    provider faces is tested with the test's own utilities and comparison (:meth:`_stays`)."""
+
+    def __init__(self, market: Market, rel_tol: float):
+        self.market = market
+        self.rel_tol = rel_tol
+        self.n = market.n_providers
+        nl = market.n_levels
+        self.values = [market.value[i, : nl[i]] for i in range(self.n)]
+        self.profits = [market.profit[i, : nl[i]] for i in range(self.n)]
+        self.v0 = market.v0
+        self.boxes: list[tuple] = []
+        self.welfare: list[float] = []
+
+    def equilibria(self) -> Equilibria:
+        tops = np.unique(np.concatenate(self.values + [np.array([self.v0])]))
+        for top in tops[tops >= self.v0]:
+            at_top = [np.flatnonzero(v == top) for v in self.values]
+            below_top = [np.flatnonzero(v < top) for v in self.values]
+            self._tied_top(top, at_top, below_top)
+            if self.v0 != top:
+                self._lone_top(top, at_top, below_top)
+        return Equilibria(self.n, self.boxes, np.asarray(self.welfare, dtype=float))
+
+    def _stays(self, i: int, best: float, ties: int) -> np.ndarray:
+        """Which of provider i's levels pass the test against the others' best value ``best``
+        held by ``ties`` options."""
+        u = utilities_at_inf(self.values[i], self.profits[i], best, ties)
+        return stays(u[None, :], u, self.rel_tol)
+
+    def _tied_top(self, top: float, at_top: list[np.ndarray], below_top: list[np.ndarray]) -> None:
+        """Case 1: C >= 2 options tie at M, or V0 alone at M (C = 1, no provider at M). A provider at
+        M faces (M, C - 1), one below M faces (M, C) and earns nothing, so all its lower levels are
+        one class."""
+        v0_top = 1 if self.v0 == top else 0
+        for ties in range(1, self.n + 1 + v0_top):
+            if ties == 1 and not v0_top:
+                continue
+            options: dict[int, list[_Option]] = {}
+            for i in range(self.n):
+                opts = []
+                if len(at_top[i]) and ties >= 2:
+                    ok = self._stays(i, top, ties - 1)
+                    opts += [(np.array([k]), 1) for k in at_top[i] if ok[k]]
+                if len(below_top[i]) and self._stays(i, top, ties)[below_top[i][0]]:
+                    opts.append((below_top[i], 0))
+                if not opts:
+                    break
+                options[i] = opts
+            else:
+                self._choose(list(range(self.n)), options, ties - v0_top, {})
+
+    def _lone_top(self, top: float, at_top: list[np.ndarray], below_top: list[np.ndarray]) -> None:
+        """Case 2: one provider alone at M > V0; the others are below M and face (M, 1)."""
+        below_ok = [len(below_top[j]) > 0 and bool(self._stays(j, top, 1)[below_top[j][0]]) for j in range(self.n)]
+        for lone in range(self.n):
+            if len(at_top[lone]) and all(below_ok[j] for j in range(self.n) if j != lone):
+                self._lone_top_provider(lone, at_top[lone], below_top)
+
+    def _lone_top_provider(self, lone: int, lone_levels: np.ndarray, below_top: list[np.ndarray]) -> None:
+        """Case 2 for provider ``lone`` at M: for each second value M2 (in [V0, M)) and each number C2
+        of options there, the lone provider's levels that stay against (M2, C2), and the others'
+        choices of "at M2" or "below M2" that put C2 options at M2."""
+        others = [j for j in range(self.n) if j != lone]
+        seconds = np.unique(np.concatenate([self.values[j][below_top[j]] for j in others] + [np.array([self.v0])]))
+        for second in seconds[seconds >= self.v0]:
+            v0_second = 1 if self.v0 == second else 0
+            options: dict[int, list[_Option]] = {}
+            for j in others:
+                below_values = self.values[j][below_top[j]]
+                at_second, below_second = below_top[j][below_values == second], below_top[j][below_values < second]
+                options[j] = [opt for opt in ((at_second, 1), (below_second, 0)) if len(opt[0])]
+            if not all(options.values()):
+                continue
+            for ties in range(1, len(others) + 1 + v0_second):
+                ok = self._stays(lone, second, ties)
+                for k in (k for k in lone_levels if ok[k]):
+                    self._choose(others, options, ties - v0_second, {lone: np.array([k])})
+
+    def _choose(self, order: list[int], options: dict[int, list[_Option]], need: int, fixed: dict[int, np.ndarray]) -> None:
         """Depth-first: for each provider in ``order`` pick one (levels, adds) option so that the
-        adds total ``need``; emit each completed box."""
-        # the most each suffix can still add, for pruning
+        adds total ``need`` (pruned by the least and the most each suffix can still add); emit
+        each completed box, with the ``fixed`` providers' levels."""
         most = [0] * (len(order) + 1)
         least = [0] * (len(order) + 1)
         for d in range(len(order) - 1, -1, -1):
@@ -568,12 +750,12 @@ def _enumerate_inf(market: Market, rel_tol: float) -> Equilibria:
             if got + least[d] > need or got + most[d] < need:
                 return
             if d == len(order):
-                classes = [None] * n
-                for i, lv in fixed.items():
-                    classes[i] = lv
-                for j, lv in zip(order, chosen):
-                    classes[j] = lv
-                emit(classes)
+                classes = [None] * self.n
+                for i, levels in fixed.items():
+                    classes[i] = levels
+                for j, levels in zip(order, chosen):
+                    classes[j] = levels
+                self._emit(classes)
                 return
             for levels, ad in options[order[d]]:
                 chosen[d] = levels
@@ -581,64 +763,11 @@ def _enumerate_inf(market: Market, rel_tol: float) -> Equilibria:
 
         rec(0, 0)
 
-    tops = np.unique(np.concatenate(vals + [np.array([v0])]))
-    for M in tops[tops >= v0]:
-        v0_top = 1 if v0 == M else 0
-        at = [np.flatnonzero(vals[i] == M) for i in range(n)]
-        under = [np.flatnonzero(vals[i] < M) for i in range(n)]
-        # Case 1: C >= 2 options tie at M, or V0 alone at M (C = 1, no provider at M).
-        for C in range(1, n + 1 + v0_top):
-            if C == 1 and not v0_top:
-                continue
-            options: dict[int, list[tuple[np.ndarray, int]]] = {}
-            feasible = True
-            for i in range(n):
-                opts = []
-                if len(at[i]) and C >= 2:
-                    ok = br(i, M, C - 1)
-                    opts += [(np.array([k]), 1) for k in at[i] if ok[k]]
-                if len(under[i]):
-                    ok = br(i, M, C)
-                    if ok[under[i][0]]:
-                        opts.append((under[i], 0))
-                if not opts:
-                    feasible = False
-                    break
-                options[i] = opts
-            if feasible:
-                choose(list(range(n)), options, C - v0_top, {})
-        # Case 2: one provider t alone at M > V0; the others below M face (M, 1).
-        if v0_top:
-            continue
-        below_ok = [len(under[j]) > 0 and bool(br(j, M, 1)[under[j][0]]) for j in range(n)]
-        for t in range(n):
-            if not len(at[t]) or not all(below_ok[j] for j in range(n) if j != t):
-                continue
-            others = [j for j in range(n) if j != t]
-            seconds = np.unique(np.concatenate([vals[j][under[j]] for j in others] + [np.array([v0])]))
-            for M2 in seconds[seconds >= v0]:
-                v0_second = 1 if v0 == M2 else 0
-                at2 = {j: under[j][vals[j][under[j]] == M2] for j in others}
-                under2 = {j: under[j][vals[j][under[j]] < M2] for j in others}
-                for C2 in range(1, len(others) + 1 + v0_second):
-                    ok = br(t, M2, C2)
-                    t_levels = [k for k in at[t] if ok[k]]
-                    if not t_levels:
-                        continue
-                    options = {}
-                    feasible = True
-                    for j in others:
-                        opts = []
-                        if len(at2[j]):
-                            opts.append((at2[j], 1))
-                        if len(under2[j]):
-                            opts.append((under2[j], 0))
-                        if not opts:
-                            feasible = False
-                            break
-                        options[j] = opts
-                    if not feasible:
-                        continue
-                    for k in t_levels:
-                        choose(others, options, C2 - v0_second, {t: np.array([k])})
-    return Equilibria(n, boxes, np.asarray(welfare, dtype=float))
+    def _emit(self, classes: list[np.ndarray]) -> None:
+        """Record one box (a class of levels per provider) and its welfare, that of any of its profiles."""
+        if len(self.boxes) >= MAX_BOXES:
+            raise _TooLarge(f"more than {MAX_BOXES:,} boxes of equilibria")
+        box = tuple(np.asarray(levels, dtype=np.int64) for levels in classes)
+        self.boxes.append(box)
+        representative = np.array([int(levels[0]) for levels in box])
+        self.welfare.append(float(social_welfare(self.market, representative, float("inf"))))
