@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from engine_strategies import random_market
 
-from ttcgames.game.analysis import NotConvergedError, analyse, beta_sweep, solve_game
+from ttcgames.game.analysis import SWEEP_COLUMNS, NotConvergedError, analyse, beta_sweep, game_result, solve_game
 from ttcgames.game.dynamics import better_response_dynamics
 from ttcgames.game.market import market_from_rows
 from ttcgames.game.payoffs import gather
+from ttcgames.game.results import GameResult
 
 INF = float("inf")
 
@@ -83,3 +84,30 @@ def test_potential_is_minus_inf_exactly_while_a_provider_earns_nothing_per_query
         zero = (gather(m.profit, np.array(levels)) == 0).any()
         assert math.isinf(rs["a"]["potential"]) == zero, (t, levels)
     assert math.isinf(by_t[0]["a"]["potential"]) and math.isfinite(by_t[max(by_t)]["a"]["potential"])
+
+
+def test_the_json_entry_is_the_typed_result_and_the_sweep_row_reads_it():
+    """solve_game's JSON is game_result's to_json; the sweep row is the same numbers under the CSV's
+    column names (the header is the sweep CSV's, unchanged)."""
+    m = random_market(np.random.default_rng(9), 3, 3)
+    typed = game_result(m, 1000.0, seed=4, all_equilibria=True)
+    entry = solve_game(m, 1000.0, seed=4, all_equilibria=True)
+    assert typed.to_json() == entry and list(entry) == list(GameResult.from_json(entry, "g").to_json())
+    assert SWEEP_COLUMNS == (
+        "beta", "equilibrium_welfare", "optimal_welfare", "price_of_anarchy", "iterations",
+        "user_value", "price", "provider_utility", "theorem4_bound", "theorem4_informative",
+        "equilibria", "worst_equilibrium_welfare", "best_equilibrium_welfare",
+        "worst_price_of_anarchy", "price_of_stability",
+    )
+    (row,) = beta_sweep(m, [1000.0], seed=4)
+    eq, eqs = entry["equilibrium"], entry["equilibria"]
+    assert row == {
+        "beta": 1000.0, "equilibrium_welfare": eq["welfare"], "optimal_welfare": entry["optimum"]["welfare"],
+        "price_of_anarchy": entry["price_of_anarchy"], "iterations": eq["iterations"], "user_value": eq["user_value"],
+        "price": eq["price"], "provider_utility": eq["provider_utility"], "theorem4_bound": entry["theorem4_bound"],
+        "theorem4_informative": entry["theorem4"]["informative"] if entry["theorem4"] else False,
+        "equilibria": eqs["count"], "worst_equilibrium_welfare": eqs["worst_welfare"],
+        "best_equilibrium_welfare": eqs["best_welfare"], "worst_price_of_anarchy": eqs["price_of_anarchy"],
+        "price_of_stability": eqs["price_of_stability"],
+    }
+    assert solve_game(m, INF)["beta"] == "inf" and game_result(m, INF).beta == INF

@@ -18,27 +18,35 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ttcgames.game import beta as beta_codec
 from ttcgames.game.auction import second_price_auction
 from ttcgames.game.dynamics import Trajectory, better_response_dynamics
 from ttcgames.game.equilibria import enumerate_equilibria
 from ttcgames.game.market import Market
 from ttcgames.game.optimum import social_optimum
 from ttcgames.game.outcomes import profile_outcome
-from ttcgames.game.shares import is_perfect
+from ttcgames.game.results import (
+    SWEEP_COLUMNS,
+    AuctionResult,
+    EquilibriaResult,
+    EquilibriumResult,
+    GameResult,
+    GamesDocument,
+    OptimumResult,
+    SweepRow,
+    Theorem2Result,
+    Theorem4Result,
+)
 from ttcgames.game.theorems import theorem2, theorem4_bound
 
 __all__ = [
-    "solve_game", "analyse", "beta_sweep", "trajectory_rows", "auction_summary", "beta_label", "NotConvergedError",
+    "game_result", "solve_game", "auction_result", "auction_summary", "analyse", "beta_sweep", "trajectory_rows",
+    "NotConvergedError", "SWEEP_COLUMNS", "TRAJECTORY_COLUMNS",
 ]
 
 
 class NotConvergedError(ValueError):
     """The better-response dynamics stopped at their round limit before reaching an equilibrium."""
-
-
-def beta_label(beta: float) -> float | str:
-    """JSON has no infinity: beta = inf is written as the string "inf"."""
-    return "inf" if is_perfect(beta) else float(beta)
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -49,21 +57,133 @@ def _named(market: Market, arr: Sequence[float]) -> dict[str, float]:
     return {p: float(x) for p, x in zip(market.providers, arr)}
 
 
-def auction_summary(market: Market) -> dict:
-    """The auction column of Table 2 with each provider's truthful bid."""
+def auction_result(market: Market) -> AuctionResult:
+    """The auction column of Table 2 (Section 4) with each provider's truthful bid (Theorem 5)."""
     out = second_price_auction(market)
     name = lambda i: market.providers[i] if i is not None else None  # noqa: E731
-    return {
-        "winner": name(out.winner),
-        "runner_up": name(out.runner_up),
-        "user_value": out.user_value,
-        "price": out.payment,
-        "utility": out.winner_utility,
-        "welfare": out.welfare,
-        "truthful_theta": market.theta_of(out.bids.levels),
-        "truthful_price": _named(market, out.bids.prices),
-        "offered_value": _named(market, out.offered_values),
-    }
+    return AuctionResult(
+        winner=name(out.winner),
+        runner_up=name(out.runner_up),
+        user_value=out.user_value,
+        price=out.payment,
+        utility=out.winner_utility,
+        welfare=out.welfare,
+        truthful_theta=market.theta_of(out.bids.levels),
+        truthful_price=_named(market, out.bids.prices),
+        offered_value=_named(market, out.offered_values),
+    )
+
+
+def auction_summary(market: Market) -> dict:
+    """:func:`auction_result` as the games JSON's ``auction`` object."""
+    return auction_result(market).to_json()
+
+
+def _reach_equilibrium(market: Market, beta: float, *, seed: int, best_response: bool, max_rounds: int) -> Trajectory:
+    """Better-response dynamics from the lowest levels (Section 3), refusing a run that hit ``max_rounds``."""
+    traj = better_response_dynamics(market, beta, rng=np.random.default_rng(seed), best_response=best_response, max_rounds=max_rounds)
+    if not traj.converged:
+        raise NotConvergedError(
+            f"beta={beta_codec.to_json(beta)}: the better-response dynamics did not reach an equilibrium within "
+            f"{max_rounds} rounds ({traj.turns} turns); the last profile {market.theta_of(traj.final)} is not one"
+        )
+    return traj
+
+
+def _equilibrium(market: Market, traj: Trajectory, beta: float) -> EquilibriumResult:
+    """The reached profile's Table 2 statistics (share-weighted Eq. 3-5, unweighted means, shares)."""
+    outcome = profile_outcome(market, traj.final, beta)
+    return EquilibriumResult(
+        profile=market.theta_of(traj.final),
+        iterations=traj.iterations,
+        turns=traj.turns,
+        rounds=traj.rounds,
+        welfare=outcome.welfare,
+        user_value=outcome.user_value,
+        price=outcome.price,
+        provider_utility=outcome.provider_utility,
+        mean_user_value=outcome.mean_user_value,
+        mean_price=outcome.mean_price,
+        mean_provider_margin=outcome.mean_provider_margin,
+        shares=_named(market, outcome.shares),
+        abstention_share=outcome.abstention,
+    )
+
+
+def _theorem4(market: Market, profile: np.ndarray, beta: float) -> tuple[float | None, Theorem4Result | None]:
+    """Theorem 4's bound at the reached profile and its terms; None, None where the theorem does not apply."""
+    t4 = theorem4_bound(market, profile, beta)
+    if t4 is None:
+        return None, None
+    # The bound is a first-order expansion in these terms: it is informative only when they are small.
+    return t4.bound, Theorem4Result(
+        leading=t4.leading, f_beta=t4.f_beta, w_star=t4.w_star, delta_w=t4.delta_w, expansion_terms=tuple(t4.expansion),
+        informative=t4.informative, not_informative_because=t4.why_not,
+    )
+
+
+def _theorem2(market: Market, profile: np.ndarray) -> Theorem2Result:
+    """Theorem 2's dominant provider and level; Theorem 3: for large beta every equilibrium is one of
+    the beta = inf game, where Theorem 2 fixes the dominant provider's level."""
+    t2 = theorem2(market)
+    dominant = t2.dominant
+    return Theorem2Result(
+        dominant=market.providers[dominant] if dominant is not None else None,
+        theta=market.theta_of_level(dominant, t2.level) if dominant is not None else None,
+        rival_threshold=t2.rival_threshold if math.isfinite(t2.rival_threshold) else None,
+        equilibrium_agrees=bool(dominant is not None and profile[dominant] == t2.level),
+    )
+
+
+def _all_equilibria(market: Market, beta: float, optimal_welfare: float) -> EquilibriaResult:
+    """Every pure equilibrium: count, worst and best welfare, and Eq. 9 over the worst (price of
+    anarchy proper) and over the best (price of stability)."""
+    eqs = enumerate_equilibria(market, beta)
+    if not eqs.count:
+        return EquilibriaResult(count=eqs.count, worst_welfare=None, best_welfare=None, price_of_anarchy=None, price_of_stability=None)
+    return EquilibriaResult(
+        count=eqs.count,
+        worst_welfare=eqs.worst_welfare,
+        best_welfare=eqs.best_welfare,
+        price_of_anarchy=_ratio(optimal_welfare, eqs.worst_welfare),
+        price_of_stability=_ratio(optimal_welfare, eqs.best_welfare),
+    )
+
+
+def _solve(market: Market, beta: float, *, seed: int, all_equilibria: bool, best_response: bool, max_rounds: int):
+    traj = _reach_equilibrium(market, beta, seed=seed, best_response=best_response, max_rounds=max_rounds)
+    equilibrium = _equilibrium(market, traj, beta)
+    opt = social_optimum(market, beta)
+    bound, t4 = _theorem4(market, traj.final, beta)
+    result = GameResult(
+        beta=beta_codec.parse(beta),
+        equilibrium=equilibrium,
+        optimum=OptimumResult(welfare=opt.welfare, profile=market.theta_of(opt.profile)),
+        price_of_anarchy=_ratio(opt.welfare, equilibrium.welfare),
+        theorem4_bound=bound,
+        theorem4=t4,
+        theorem2=_theorem2(market, traj.final),
+        equilibria=_all_equilibria(market, beta, opt.welfare) if all_equilibria else None,
+    )
+    return result, traj
+
+
+def game_result(
+    market: Market,
+    beta: float,
+    *,
+    seed: int = 0,
+    all_equilibria: bool = False,
+    best_response: bool = False,
+    max_rounds: int = 100_000,
+) -> GameResult:
+    """The game at ``beta`` (module docstring) as a typed :class:`~ttcgames.game.results.GameResult`.
+
+    Raises :class:`NotConvergedError` when the dynamics hit ``max_rounds`` (Theorem 1 guarantees
+    they end, so this is a guard): the last profile is then no equilibrium, and nothing computed
+    from it would mean what the JSON says.
+    """
+    return _solve(market, beta, seed=seed, all_equilibria=all_equilibria, best_response=best_response, max_rounds=max_rounds)[0]
 
 
 def solve_game(
@@ -76,79 +196,12 @@ def solve_game(
     return_trajectory: bool = False,
     max_rounds: int = 100_000,
 ) -> dict | tuple[dict, Trajectory]:
-    """The per-beta entry of the ``games`` list (see the README for its keys).
-
-    Raises :class:`NotConvergedError` when the dynamics hit ``max_rounds`` (Theorem 1 guarantees
-    they end, so this is a guard): the last profile is then no equilibrium, and nothing computed
-    from it would mean what the JSON says.
-    """
-    traj = better_response_dynamics(
-        market, beta, rng=np.random.default_rng(seed), best_response=best_response, max_rounds=max_rounds
-    )
-    if not traj.converged:
-        raise NotConvergedError(
-            f"beta={beta_label(beta)}: the better-response dynamics did not reach an equilibrium within "
-            f"{max_rounds} rounds ({traj.turns} turns); the last profile {market.theta_of(traj.final)} is not one"
-        )
-    eq = traj.final
-    outcome = profile_outcome(market, eq, beta)
-    opt = social_optimum(market, beta)
-    t2 = theorem2(market)
-    t4 = theorem4_bound(market, eq, beta)
-    entry = {
-        "beta": beta_label(beta),
-        "equilibrium": {
-            "profile": market.theta_of(eq),
-            "iterations": traj.iterations,
-            "turns": traj.turns,
-            "rounds": traj.rounds,
-            "welfare": outcome.welfare,
-            "user_value": outcome.user_value,
-            "price": outcome.price,
-            "provider_utility": outcome.provider_utility,
-            "mean_user_value": outcome.mean_user_value,
-            "mean_price": outcome.mean_price,
-            "mean_provider_margin": outcome.mean_provider_margin,
-            "shares": _named(market, outcome.shares),
-            "abstention_share": outcome.abstention,
-        },
-        "optimum": {"welfare": opt.welfare, "profile": market.theta_of(opt.profile)},
-        "price_of_anarchy": _ratio(opt.welfare, outcome.welfare),
-        "theorem4_bound": t4.bound if t4 is not None else None,
-        "theorem4": None
-        if t4 is None
-        else {
-            "leading": t4.leading,
-            "f_beta": t4.f_beta,
-            "w_star": t4.w_star,
-            "delta_w": t4.delta_w,
-            # The bound is a first-order expansion in these: it is informative only when they are small.
-            "expansion_terms": list(t4.expansion),
-            "informative": t4.informative,
-            "not_informative_because": t4.why_not,
-        },
-        "theorem2": {
-            "dominant": market.providers[t2.dominant] if t2.dominant is not None else None,
-            "theta": market.theta_of_level(t2.dominant, t2.level) if t2.dominant is not None else None,
-            "rival_threshold": t2.rival_threshold if math.isfinite(t2.rival_threshold) else None,
-            # Theorem 3: for large beta every equilibrium is one of the beta = inf game, where
-            # Theorem 2 fixes the dominant provider's level.
-            "equilibrium_agrees": bool(t2.dominant is not None and eq[t2.dominant] == t2.level),
-        },
-    }
-    if all_equilibria:
-        eqs = enumerate_equilibria(market, beta)
-        entry["equilibria"] = {
-            "count": eqs.count,
-            "worst_welfare": eqs.worst_welfare if eqs.count else None,
-            "best_welfare": eqs.best_welfare if eqs.count else None,
-            # Eq. 9 over the worst equilibrium (price of anarchy proper) and the best (stability)
-            "price_of_anarchy": _ratio(opt.welfare, eqs.worst_welfare) if eqs.count else None,
-            "price_of_stability": _ratio(opt.welfare, eqs.best_welfare) if eqs.count else None,
-        }
+    """The per-beta entry of the ``games`` list (see the README for its keys): :func:`game_result`
+    as JSON, with the dynamics' trajectory when ``return_trajectory``."""
+    result, traj = _solve(market, beta, seed=seed, all_equilibria=all_equilibria, best_response=best_response, max_rounds=max_rounds)
     if return_trajectory:
-        return entry, traj
-    return entry
+        return result.to_json(), traj
+    return result.to_json()
 
 
 def analyse(
@@ -162,16 +215,16 @@ def analyse(
     """The whole JSON document for ``betas`` and the long-format trajectory rows of every beta."""
     games, rows = [], []
     for beta in betas:
-        entry, traj = solve_game(market, beta, seed=seed, all_equilibria=all_equilibria, return_trajectory=True)
-        games.append(entry)
-        rows.extend(trajectory_rows(market, traj, entry["optimum"]["welfare"]))
-    doc = {
-        "parameters": dict(parameters or {}, v0=market.v0, seed=seed),
-        "providers": list(market.providers),
-        "auction": auction_summary(market),
-        "games": games,
-    }
-    return doc, rows
+        result, traj = _solve(market, beta, seed=seed, all_equilibria=all_equilibria, best_response=False, max_rounds=100_000)
+        games.append(result)
+        rows.extend(trajectory_rows(market, traj, result.optimum.welfare))
+    doc = GamesDocument(
+        parameters=dict(parameters or {}, v0=market.v0, seed=seed),
+        providers=tuple(market.providers),
+        auction=auction_result(market),
+        games=tuple(games),
+    )
+    return doc.to_json(), rows
 
 
 TRAJECTORY_COLUMNS = (
@@ -183,7 +236,7 @@ TRAJECTORY_COLUMNS = (
 def trajectory_rows(market: Market, traj: Trajectory, optimal_welfare: float) -> list[dict]:
     """Tidy rows, one per (beta, t, provider): Figure 2's data."""
     ineff = traj.inefficiency(optimal_welfare)
-    beta = beta_label(traj.beta)
+    beta = beta_codec.to_json(traj.beta)
     rows = []
     for t in range(len(traj.profiles)):
         mover = market.providers[traj.movers[t]] if traj.movers[t] >= 0 else ""
@@ -206,37 +259,9 @@ def trajectory_rows(market: Market, traj: Trajectory, optimal_welfare: float) ->
     return rows
 
 
-SWEEP_COLUMNS = (
-    "beta", "equilibrium_welfare", "optimal_welfare", "price_of_anarchy", "iterations",
-    "user_value", "price", "provider_utility", "theorem4_bound", "theorem4_informative",
-    "equilibria", "worst_equilibrium_welfare", "best_equilibrium_welfare",
-    "worst_price_of_anarchy", "price_of_stability",
-)
-
-
 def beta_sweep(market: Market, betas: Iterable[float], *, seed: int = 0) -> list[dict]:
-    """Per beta (the inefficiency-vs-beta figure): the equilibrium the dynamics reach, the optimum and
-    the price of anarchy there, and over all pure equilibria their number, the worst and best welfare,
-    the worst-case price of anarchy and the price of stability."""
-    rows = []
-    for beta in betas:
-        g = solve_game(market, beta, seed=seed, all_equilibria=True)
-        eq, eqs = g["equilibrium"], g["equilibria"]
-        rows.append({
-            "beta": g["beta"],
-            "equilibrium_welfare": eq["welfare"],
-            "optimal_welfare": g["optimum"]["welfare"],
-            "price_of_anarchy": g["price_of_anarchy"],
-            "iterations": eq["iterations"],
-            "user_value": eq["user_value"],
-            "price": eq["price"],
-            "provider_utility": eq["provider_utility"],
-            "theorem4_bound": g["theorem4_bound"],
-            "theorem4_informative": g["theorem4"]["informative"] if g["theorem4"] is not None else False,
-            "equilibria": eqs["count"],
-            "worst_equilibrium_welfare": eqs["worst_welfare"],
-            "best_equilibrium_welfare": eqs["best_welfare"],
-            "worst_price_of_anarchy": eqs["price_of_anarchy"],
-            "price_of_stability": eqs["price_of_stability"],
-        })
-    return rows
+    """Per beta (the inefficiency-vs-beta figure), one :class:`~ttcgames.game.results.SweepRow` as a
+    CSV row (``SWEEP_COLUMNS``): the equilibrium the dynamics reach, the optimum and the price of
+    anarchy there, and over all pure equilibria their number, the worst and best welfare, the
+    worst-case price of anarchy and the price of stability."""
+    return [SweepRow.from_game(game_result(market, beta, seed=seed, all_equilibria=True)).to_json() for beta in betas]
