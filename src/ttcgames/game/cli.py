@@ -21,6 +21,7 @@ from typing import NoReturn
 import numpy as np
 
 from ttcgames import __version__
+from ttcgames.game import beta as beta_codec
 from ttcgames.game.analysis import SWEEP_COLUMNS, TRAJECTORY_COLUMNS, analyse, beta_sweep
 from ttcgames.game.market import Market, MarketError, read_market_csv
 from ttcgames.io.jsonl import atomic_write_text
@@ -58,10 +59,10 @@ def _number(text: str) -> float:
 
 
 def _beta(text: str) -> float:
-    value = _number(text)
-    if math.isnan(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"beta must be positive or inf, got {text!r}")
-    return value
+    try:
+        return beta_codec.parse(text)
+    except beta_codec.BetaError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _finite(check, what: str):
