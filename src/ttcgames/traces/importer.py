@@ -58,7 +58,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,15 @@ BAD_LINE_POLICIES = ("fail", "skip")
 NULL_REWARD_POLICIES = ("lowest", "fail")
 VOTE_SOURCES = ("explanations", "text")
 TRACE_GRADE_COLUMNS = (
-    "qid", "sample", "answer", "valid", "correct", "trace_correct", "label_source", "gold", "explanation",
+    "qid",
+    "sample",
+    "answer",
+    "valid",
+    "correct",
+    "trace_correct",
+    "label_source",
+    "gold",
+    "explanation",
 )
 REWARD_COLUMNS = ("qid", "sample", "reward", "reward_missing")
 
@@ -167,6 +175,11 @@ def answer_extractor(answer_format: str) -> Callable[[str], str | None]:
 # ------------------------------------------------------------------------------ parsing
 
 
+def _check_choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{key} must be one of {allowed}, got {value!r}")
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) or (isinstance(v, float) and v.is_integer())
 
@@ -187,16 +200,48 @@ def parse_trace_record(obj: Any, line: int) -> TraceRecord:
     """Validate one decoded line; raise ``ValueError`` with the reason (the caller adds file:line).
 
     Required: ``qid``, ``answers``, ``correct``, ``num_tokens``; optional: ``explanations``,
-    ``rewards``, ``prompt``, ``ground_truths`` (other keys are ignored).
+    ``rewards``, ``prompt``, ``ground_truths`` (other keys are ignored). The checks run in this
+    order, so a record with several faults reports the first: keys, qid, texts and explanations,
+    the per-sample lists and their lengths, verdicts, rewards, token counts, prompt, gold.
     """
+    _require_keys(obj, ("qid", "answers", "correct", "num_tokens"))
+    qid = _parse_qid(obj["qid"])
+    texts, explanations = _texts_and_explanations(obj)
+    correct, tokens, rewards = _per_sample_lists(obj, len(texts))
+    _check_verdicts(correct)
+    clean_rewards = _parse_rewards(rewards)
+    total, reasoning = _parse_token_counts(tokens)
+    prompt, gold = _prompt_and_gold(obj)
+    return TraceRecord(
+        qid=qid,
+        texts=texts,
+        correct=tuple(correct),
+        rewards=clean_rewards,
+        total_tokens=total,
+        reasoning_tokens=reasoning,
+        line=line,
+        explanations=explanations,
+        prompt=prompt,
+        gold=gold,
+    )
+
+
+def _require_keys(obj: Any, keys: Sequence[str]) -> None:
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    for key in ("qid", "answers", "correct", "num_tokens"):
+    for key in keys:
         if key not in obj:
             raise ValueError(f"missing key {key!r}")
-    qid = obj["qid"]
+
+
+def _parse_qid(qid: Any) -> str:
     if isinstance(qid, bool) or not isinstance(qid, (str, int)) or str(qid) == "":
         raise ValueError(f"qid must be a non-empty string or integer, got {qid!r}")
+    return str(qid)
+
+
+def _texts_and_explanations(obj: dict) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """The sample texts (``answers``, at least one) and the verifier's strings (``explanations``, or None)."""
     answers = obj["answers"]
     if not isinstance(answers, list):
         raise ValueError(f"'answers' must be a list, got {type(answers).__name__}")
@@ -205,6 +250,11 @@ def parse_trace_record(obj: Any, line: int) -> TraceRecord:
         raise ValueError("no samples ('answers' is empty)")
     texts = _string_list(obj, "answers", n)
     explanations = None if obj.get("explanations") is None else _string_list(obj, "explanations", n)
+    return texts, explanations
+
+
+def _per_sample_lists(obj: dict, n: int) -> tuple[list, list, list]:
+    """``correct``, ``num_tokens`` and ``rewards`` (all null when absent), checked to be lists of ``n`` items."""
     correct, tokens = obj["correct"], obj["num_tokens"]
     for key, value in (("correct", correct), ("num_tokens", tokens)):
         if not isinstance(value, list):
@@ -217,54 +267,56 @@ def parse_trace_record(obj: Any, line: int) -> TraceRecord:
     lengths = {"answers": n, "correct": len(correct), "num_tokens": len(tokens), "rewards": len(rewards)}
     if len(set(lengths.values())) != 1:
         raise ValueError("per-sample lists differ in length: " + ", ".join(f"{k} {v}" for k, v in lengths.items()))
+    return correct, tokens, rewards
+
+
+def _check_verdicts(correct: list) -> None:
     for i, c in enumerate(correct):
         if not isinstance(c, bool):
             raise ValueError(f"correct[{i}] must be true or false, got {c!r}")
-    clean_rewards: list[float | None] = []
+
+
+def _parse_rewards(rewards: list) -> tuple[float | None, ...]:
+    """Each reward as a float, or None for null (module docstring, step 4)."""
+    clean: list[float | None] = []
     for i, r in enumerate(rewards):
         if r is None:
-            clean_rewards.append(None)
+            clean.append(None)
         elif isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r):
             raise ValueError(f"rewards[{i}] must be a finite number or null, got {r!r}")
         else:
-            clean_rewards.append(float(r))
+            clean.append(float(r))
+    return tuple(clean)
+
+
+def _parse_token_counts(tokens: list) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """(total tokens, reasoning tokens) per sample: plain integers give no reasoning tokens (None),
+    ``[reasoning, total]`` pairs give both; one record may not mix the two."""
     pairs = [isinstance(t, list) for t in tokens]
     if any(pairs) and not all(pairs):
         raise ValueError("num_tokens mixes integers and [reasoning, total] pairs")
-    total: list[int] = []
-    reasoning: list[int] | None = [] if all(pairs) else None
-    for i, t in enumerate(tokens):
-        if reasoning is not None:
-            if len(t) != 2 or not all(_is_int(v) for v in t):
-                raise ValueError(f"num_tokens[{i}] must be a [reasoning_tokens, total_tokens] pair of integers, got {t!r}")
-            r_tok, t_tok = int(t[0]), int(t[1])
-            if r_tok < 0 or t_tok < 0 or r_tok > t_tok:
-                raise ValueError(f"num_tokens[{i}] = {t!r}: need 0 <= reasoning_tokens <= total_tokens")
-            reasoning.append(r_tok)
-            total.append(t_tok)
-        else:
+    if not all(pairs):
+        for i, t in enumerate(tokens):
             if not _is_int(t) or t < 0:
                 raise ValueError(f"num_tokens[{i}] must be a non-negative integer, got {t!r}")
-            total.append(int(t))
+        return tuple(int(t) for t in tokens), None
+    for i, t in enumerate(tokens):
+        if len(t) != 2 or not all(_is_int(v) for v in t):
+            raise ValueError(f"num_tokens[{i}] must be a [reasoning_tokens, total_tokens] pair of integers, got {t!r}")
+        if int(t[0]) < 0 or int(t[1]) < 0 or int(t[0]) > int(t[1]):
+            raise ValueError(f"num_tokens[{i}] = {t!r}: need 0 <= reasoning_tokens <= total_tokens")
+    return tuple(int(t[1]) for t in tokens), tuple(int(t[0]) for t in tokens)
+
+
+def _prompt_and_gold(obj: dict) -> tuple[str | None, str | None]:
+    """The user prompt and the gold answer (``ground_truths[0]`` as a string), each None when absent."""
     prompt = obj.get("prompt")
     if prompt is not None and not isinstance(prompt, str):
         raise ValueError(f"'prompt' must be a string, got {type(prompt).__name__}")
     truths = obj.get("ground_truths")
     if truths is not None and (not isinstance(truths, list) or (truths and not isinstance(truths[0], (str, int, float)))):
         raise ValueError(f"'ground_truths' must be a list whose first item is the gold answer, got {truths!r}")
-    gold = None if not truths else str(truths[0])
-    return TraceRecord(
-        qid=str(qid),
-        texts=texts,
-        correct=tuple(correct),
-        rewards=tuple(clean_rewards),
-        total_tokens=tuple(total),
-        reasoning_tokens=None if reasoning is None else tuple(reasoning),
-        line=line,
-        explanations=explanations,
-        prompt=prompt,
-        gold=gold,
-    )
+    return prompt, None if not truths else str(truths[0])
 
 
 def _truncate(rec: TraceRecord, k: int) -> TraceRecord:
@@ -293,8 +345,7 @@ def read_trace_file(
     (counted in ``truncated_questions``). All records of a file must agree on the token format
     (integers or pairs); the first record fixes it.
     """
-    if bad_lines not in BAD_LINE_POLICIES:
-        raise ValueError(f"bad_lines must be one of {BAD_LINE_POLICIES}, got {bad_lines!r}")
+    _check_choice("bad_lines", bad_lines, BAD_LINE_POLICIES)
     path = Path(path)
     if not path.is_file():
         raise TraceError(f"{path}: trace file not found")
@@ -418,9 +469,7 @@ def fetch_trace_file(
 # ------------------------------------------------------------------------------ artifacts
 
 
-def _sample_label(
-    rec: TraceRecord, s: int, votes: str, answer_format: str, extract: Callable[[str], str | None]
-) -> tuple[str | None, str, str]:
+def _sample_label(rec: TraceRecord, s: int, votes: str, answer_format: str, extract: Callable[[str], str | None]) -> tuple[str | None, str, str]:
     """(label, label source, explanation case) of sample ``s``; the case is ``""`` when the text was read."""
     if votes == "explanations" and rec.explanations is not None:
         parsed = parse_explanation(rec.explanations[s], answer_format)
@@ -429,9 +478,7 @@ def _sample_label(
     return label, "text" if label is not None else "none", ""
 
 
-def reasoning_tie_stats(
-    records: Sequence[TraceRecord], *, max_total_tokens: int = 2048, min_reasoning_tokens: int = 5
-) -> dict[str, int]:
+def reasoning_tie_stats(records: Sequence[TraceRecord], *, max_total_tokens: int = 2048, min_reasoning_tokens: int = 5) -> dict[str, int]:
     """Questions whose kept samples (``ttcgames.curves.reasoning.keep_samples``' rule) tie on reasoning
     tokens, hold a single kept sample, or none: the cases where the reference's jittered bins and
     the ``upper`` rule place samples differently (docs/traces.md)."""
@@ -439,9 +486,7 @@ def reasoning_tie_stats(
     for rec in records:
         if rec.reasoning_tokens is None:
             continue
-        kept = [
-            r for r, t in zip(rec.reasoning_tokens, rec.total_tokens) if t < max_total_tokens and r > min_reasoning_tokens
-        ]
+        kept = [r for r, t in zip(rec.reasoning_tokens, rec.total_tokens) if t < max_total_tokens and r > min_reasoning_tokens]
         none += not kept
         single += len(kept) == 1
         tied += len(set(kept)) < len(kept)
@@ -454,6 +499,97 @@ def null_reward_fill(lowest: float) -> float:
     if not math.isfinite(fill):
         raise TraceError(f"rewards reach {lowest!r}: no finite reward ranks below it (traces.null_rewards: fail)")
     return fill
+
+
+@dataclass
+class _TraceStats:
+    """The sample counts of the import report (module docstring, step 5), in the report's key order."""
+
+    samples: int = 0
+    labels_from_explanations: int = 0
+    labels_from_text: int = 0
+    no_label: int = 0
+    records_without_explanations: int = 0
+    explanation_cases: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CASES, 0))
+    correct_without_label: int = 0
+    label_is_gold_but_not_correct: int = 0
+    correct_but_label_is_not_gold: int = 0
+    null_rewards: int = 0
+    null_reward_fill: float | None = None
+    length_finishes: int = 0
+    answers_with_mixed_correct: int = 0
+    samples_in_mixed_answers: int = 0
+
+    def count_sample(self, label: str | None, source: str, case: str, ok: bool, finish: str, gold: str | None) -> None:
+        """One sample: where its label came from, its explanation case, and whether label and verdict agree."""
+        self.samples += 1
+        self.length_finishes += finish == "length"
+        if case:
+            self.explanation_cases[case] += 1
+        if source == "explanations":
+            self.labels_from_explanations += 1
+        elif source == "text":
+            self.labels_from_text += 1
+        else:
+            self.no_label += 1
+        if label is None:
+            self.correct_without_label += bool(ok)
+        elif gold is not None:
+            self.label_is_gold_but_not_correct += label == gold and not ok
+            self.correct_but_label_is_not_gold += label != gold and ok
+
+    def count_mixed_verdicts(self, verdicts_by_label: dict[str, list[bool]]) -> None:
+        """One question: the labels whose samples disagree on the verdict, and those samples."""
+        for verdicts in verdicts_by_label.values():
+            if len(set(verdicts)) > 1:
+                self.answers_with_mixed_correct += 1
+                self.samples_in_mixed_answers += len(verdicts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _null_reward_policy(records: Sequence[TraceRecord], null_rewards: str, where: str) -> tuple[int, float]:
+    """(number of null rewards, the reward written for them): ``null_reward_fill`` of the lowest real
+    reward (0.0 when there is none); policy ``fail`` stops at the first null reward."""
+    real = [r for rec in records for r in rec.rewards if r is not None]
+    missing = sum(r is None for rec in records for r in rec.rewards)
+    if missing and null_rewards == "fail":
+        first = next(rec for rec in records if any(r is None for r in rec.rewards))
+        raise TraceError(
+            f"{where}:{first.line}: {missing} null reward(s), first in question {first.qid!r} "
+            "(traces.null_rewards is 'fail'; 'lowest' ranks them below every real reward)"
+        )
+    return missing, null_reward_fill(min(real)) if real else 0.0
+
+
+def _generation_row(rec: TraceRecord, s: int, finish: str) -> dict[str, Any]:
+    return {
+        "qid": rec.qid,
+        "sample": s,
+        "text": rec.texts[s],
+        "num_tokens": rec.total_tokens[s],
+        "reasoning_tokens": None if rec.reasoning_tokens is None else rec.reasoning_tokens[s],
+        "finish_reason": finish,
+        "mean_logprob": None,
+        "prompt": rec.prompt,
+    }
+
+
+def _grade_row(rec: TraceRecord, s: int, label: str | None, source: str, gold: str | None) -> dict[str, Any]:
+    """``correct`` is the verdict of a labelled sample (a sample without a label never wins a vote)."""
+    ok = rec.correct[s]
+    return {
+        "qid": rec.qid,
+        "sample": s,
+        "answer": label or "",
+        "valid": label is not None,
+        "correct": bool(ok and label is not None),
+        "trace_correct": bool(ok),
+        "label_source": source,
+        "gold": "" if gold is None else gold,
+        "explanation": "" if rec.explanations is None else rec.explanations[s],
+    }
 
 
 def trace_rows(
@@ -472,98 +608,28 @@ def trace_rows(
     the cap is the configuration's), else ``stop``. ``mean_logprob`` is null: the traces carry no
     log-probabilities (best-of-n uses their reward-model scores instead).
     """
-    if null_rewards not in NULL_REWARD_POLICIES:
-        raise ValueError(f"null_rewards must be one of {NULL_REWARD_POLICIES}, got {null_rewards!r}")
-    if votes not in VOTE_SOURCES:
-        raise ValueError(f"votes must be one of {VOTE_SOURCES}, got {votes!r}")
+    _check_choice("null_rewards", null_rewards, NULL_REWARD_POLICIES)
+    _check_choice("votes", votes, VOTE_SOURCES)
     extract = answer_extractor(answer_format)
-    real = [r for rec in records for r in rec.rewards if r is not None]
-    missing = sum(r is None for rec in records for r in rec.rewards)
-    if missing and null_rewards == "fail":
-        first = next(rec for rec in records if any(r is None for r in rec.rewards))
-        raise TraceError(
-            f"{where}:{first.line}: {missing} null reward(s), first in question {first.qid!r} "
-            "(traces.null_rewards is 'fail'; 'lowest' ranks them below every real reward)"
-        )
-    fill = null_reward_fill(min(real)) if real else 0.0
+    missing, fill = _null_reward_policy(records, null_rewards, where)
+    stats = _TraceStats(null_rewards=missing, null_reward_fill=fill if missing else None)
     gens, grades, rewards = [], [], []
-    stats: dict[str, Any] = {
-        "samples": 0,
-        "labels_from_explanations": 0,
-        "labels_from_text": 0,
-        "no_label": 0,
-        "records_without_explanations": 0,
-        "explanation_cases": {case: 0 for case in CASES},
-        "correct_without_label": 0,
-        "label_is_gold_but_not_correct": 0,
-        "correct_but_label_is_not_gold": 0,
-        "null_rewards": missing,
-        "null_reward_fill": fill if missing else None,
-        "length_finishes": 0,
-        "answers_with_mixed_correct": 0,
-        "samples_in_mixed_answers": 0,
-    }
-    cases = stats["explanation_cases"]
     for rec in records:
-        stats["records_without_explanations"] += rec.explanations is None
+        stats.records_without_explanations += rec.explanations is None
         gold = None if rec.gold is None else gold_label(rec.gold, answer_format)
-        by_answer: dict[str, set[bool]] = defaultdict(set)
-        by_answer_n: dict[str, int] = defaultdict(int)
+        verdicts_by_label: dict[str, list[bool]] = defaultdict(list)
         for s in range(rec.n_samples):
-            ok = rec.correct[s]
             label, source, case = _sample_label(rec, s, votes, answer_format, extract)
-            total = rec.total_tokens[s]
-            finish = "length" if total >= max_new_tokens else "stop"
-            gens.append(
-                {
-                    "qid": rec.qid,
-                    "sample": s,
-                    "text": rec.texts[s],
-                    "num_tokens": total,
-                    "reasoning_tokens": None if rec.reasoning_tokens is None else rec.reasoning_tokens[s],
-                    "finish_reason": finish,
-                    "mean_logprob": None,
-                    "prompt": rec.prompt,
-                }
-            )
-            grades.append(
-                {
-                    "qid": rec.qid,
-                    "sample": s,
-                    "answer": label or "",
-                    "valid": label is not None,
-                    "correct": bool(ok and label is not None),
-                    "trace_correct": bool(ok),
-                    "label_source": source,
-                    "gold": "" if gold is None else gold,
-                    "explanation": "" if rec.explanations is None else rec.explanations[s],
-                }
-            )
+            finish = "length" if rec.total_tokens[s] >= max_new_tokens else "stop"
+            gens.append(_generation_row(rec, s, finish))
+            grades.append(_grade_row(rec, s, label, source, gold))
             r = rec.rewards[s]
             rewards.append({"qid": rec.qid, "sample": s, "reward": fill if r is None else r, "reward_missing": r is None})
-            stats["samples"] += 1
-            stats["length_finishes"] += finish == "length"
-            if case:
-                cases[case] += 1
-            if source == "explanations":
-                stats["labels_from_explanations"] += 1
-            elif source == "text":
-                stats["labels_from_text"] += 1
-            else:
-                stats["no_label"] += 1
-            if label is None:
-                stats["correct_without_label"] += bool(ok)
-            else:
-                by_answer[label].add(bool(ok))
-                by_answer_n[label] += 1
-                if gold is not None:
-                    stats["label_is_gold_but_not_correct"] += label == gold and not ok
-                    stats["correct_but_label_is_not_gold"] += label != gold and ok
-        for answer, flags in by_answer.items():
-            if len(flags) > 1:
-                stats["answers_with_mixed_correct"] += 1
-                stats["samples_in_mixed_answers"] += by_answer_n[answer]
-    return gens, grades, rewards, stats
+            stats.count_sample(label, source, case, rec.correct[s], finish, gold)
+            if label is not None:
+                verdicts_by_label[label].append(bool(rec.correct[s]))
+        stats.count_mixed_verdicts(verdicts_by_label)
+    return gens, grades, rewards, stats.as_dict()
 
 
 def import_traces(
@@ -597,45 +663,14 @@ def import_traces(
     tie counts.
     """
     read = read_trace_file(trace_path, bad_lines=bad_lines, min_samples=min_samples, max_samples=samples)
-    is_reasoning = read.records[0].reasoning_tokens is not None
-    if expect_reasoning is not None and expect_reasoning != is_reasoning:
-        want = "[reasoning_tokens, total_tokens] pairs" if expect_reasoning else "plain integers"
-        raise TraceError(
-            f"{trace_path}:{read.records[0].line}: provider {provider!r} expects num_tokens as {want} "
-            f"(its methods {'include' if expect_reasoning else 'exclude'} 'reasoning'), but the file has the other format"
-        )
+    _check_token_format(read, trace_path, provider, expect_reasoning)
     gens, grades, rewards, stats = trace_rows(
-        read.records,
-        answer_format=answer_format,
-        max_new_tokens=max_new_tokens,
-        votes=votes,
-        null_rewards=null_rewards,
-        where=str(trace_path),
+        read.records, answer_format=answer_format, max_new_tokens=max_new_tokens, votes=votes, null_rewards=null_rewards, where=str(trace_path)
     )
-    if is_reasoning:
-        stats.update(
-            reasoning_tie_stats(read.records, max_total_tokens=reasoning_filter[0], min_reasoning_tokens=reasoning_filter[1])
-        )
-    counts = [rec.n_samples for rec in read.records]
-    report = {
-        "dataset": dataset,
-        "provider": provider,
-        "file": str(trace_path),
-        "model": model_name_from_filename(Path(trace_path).name),
-        "reasoning_tokens": is_reasoning,
-        "answer_format": answer_format,
-        "votes": votes,
-        "lines": read.lines,
-        "questions": len(read.records),
-        "samples_per_question": {"min": min(counts), "max": max(counts)},
-        "bad_line_policy": bad_lines,
-        "bad_lines": len(read.bad_lines),
-        "bad_line_details": read.bad_lines,
-        "repeated_qids": len(read.repeated_qids),
-        "repeated_qid_details": read.repeated_qids,
-        "truncated_questions": read.truncated_questions,
-        **stats,
-    }
+    if read.records[0].reasoning_tokens is not None:
+        stats.update(reasoning_tie_stats(read.records, max_total_tokens=reasoning_filter[0], min_reasoning_tokens=reasoning_filter[1]))
+    header = {"dataset": dataset, "provider": provider, "answer_format": answer_format, "votes": votes, "bad_line_policy": bad_lines}
+    report = _import_report(read, trace_path, header, stats)
     atomic_write_text(generations_out, dumps_jsonl(gens))
     write_csv(grades_out, grades, TRACE_GRADE_COLUMNS)
     write_csv(rewards_out, rewards, REWARD_COLUMNS)
@@ -643,12 +678,66 @@ def import_traces(
     return report
 
 
+def _check_token_format(read: TraceReadResult, trace_path: str | os.PathLike, provider: str, expect_reasoning: bool | None) -> None:
+    """Refuse a file whose token format (plain integers or pairs) is not the one the provider's methods need."""
+    is_reasoning = read.records[0].reasoning_tokens is not None
+    if expect_reasoning is not None and expect_reasoning != is_reasoning:
+        want = "[reasoning_tokens, total_tokens] pairs" if expect_reasoning else "plain integers"
+        raise TraceError(
+            f"{trace_path}:{read.records[0].line}: provider {provider!r} expects num_tokens as {want} "
+            f"(its methods {'include' if expect_reasoning else 'exclude'} 'reasoning'), but the file has the other format"
+        )
+
+
+def _import_report(read: TraceReadResult, trace_path: str | os.PathLike, header: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """The import report (module docstring, step 5), its keys in the order the report files have always had."""
+    counts = [rec.n_samples for rec in read.records]
+    return {
+        "dataset": header["dataset"],
+        "provider": header["provider"],
+        "file": str(trace_path),
+        "model": model_name_from_filename(Path(trace_path).name),
+        "reasoning_tokens": read.records[0].reasoning_tokens is not None,
+        "answer_format": header["answer_format"],
+        "votes": header["votes"],
+        "lines": read.lines,
+        "questions": len(read.records),
+        "samples_per_question": {"min": min(counts), "max": max(counts)},
+        "bad_line_policy": header["bad_line_policy"],
+        "bad_lines": len(read.bad_lines),
+        "bad_line_details": read.bad_lines,
+        "repeated_qids": len(read.repeated_qids),
+        "repeated_qid_details": read.repeated_qids,
+        "truncated_questions": read.truncated_questions,
+        **stats,
+    }
+
+
 SUMMARY_COLUMNS = (
-    "dataset", "provider", "model", "file", "votes", "questions", "samples", "lines", "bad_lines", "repeated_qids",
-    "truncated_questions", "labels_from_explanations", "labels_from_text", "no_label", "unknown_explanations",
-    "correct_without_label", "label_is_gold_but_not_correct", "correct_but_label_is_not_gold",
-    "answers_with_mixed_correct", "samples_in_mixed_answers", "null_rewards", "length_finishes",
-    "questions_with_tied_reasoning", "questions_with_one_kept_sample",
+    "dataset",
+    "provider",
+    "model",
+    "file",
+    "votes",
+    "questions",
+    "samples",
+    "lines",
+    "bad_lines",
+    "repeated_qids",
+    "truncated_questions",
+    "labels_from_explanations",
+    "labels_from_text",
+    "no_label",
+    "unknown_explanations",
+    "correct_without_label",
+    "label_is_gold_but_not_correct",
+    "correct_but_label_is_not_gold",
+    "answers_with_mixed_correct",
+    "samples_in_mixed_answers",
+    "null_rewards",
+    "length_finishes",
+    "questions_with_tied_reasoning",
+    "questions_with_one_kept_sample",
 )
 _SUMMARY_DERIVED = {
     "unknown_explanations": lambda doc: doc["explanation_cases"]["unknown"],
