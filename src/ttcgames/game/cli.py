@@ -24,6 +24,7 @@ from ttcgames import __version__
 from ttcgames.game import beta as beta_codec
 from ttcgames.game.analysis import SWEEP_COLUMNS, TRAJECTORY_COLUMNS, analyse, beta_sweep
 from ttcgames.game.market import Market, MarketError, read_market_csv
+from ttcgames.game.menus import MenuError, flag_theorem2, menu_document, menu_market, parse_menu
 from ttcgames.io.jsonl import atomic_write_text
 
 __all__ = ["main", "MAX_SWEEP_BETAS"]
@@ -75,6 +76,13 @@ def _finite(check, what: str):
         return value
 
     return parse
+
+
+def _price_menu(text: str) -> tuple[float, ...]:
+    try:
+        return parse_menu(text.split(","), "")
+    except MenuError as exc:
+        raise argparse.ArgumentTypeError(str(exc).lstrip(": ")) from None
 
 
 def _seed(text: str) -> int:
@@ -149,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_market_args(g)
     g.add_argument("--beta", type=_beta, action="append", required=True, help="user rationality; repeatable; 'inf' allowed")
     g.add_argument("--all-equilibria", action="store_true", help="also find every pure equilibrium: count, worst and best welfare, PoA and PoS")
+    g.add_argument("--price-menu", type=_price_menu, metavar="M1,M2,...",
+                   help="price competition: each provider also picks its margin from these (comma-separated, positive); "
+                        "costs stay at price / (1 + --margin); adds a price_menu section (docs/extensions.md)")
     g.add_argument("--json", required=True, help="output JSON")
     g.add_argument("--trajectory", help="optional CSV of the dynamics, one row per (beta, t, provider)")
     s = sub.add_parser(
@@ -224,7 +235,12 @@ def _run(argv: Sequence[str] | None) -> None:
     # Compute and serialise everything first; write only when all of it succeeded.
     try:
         if args.command == "game":
-            doc, rows = analyse(market, betas, seed=args.seed, all_equilibria=args.all_equilibria, parameters=params)
+            menu = menu_market(market, args.price_menu, reference_margin=args.margin) if args.price_menu else None
+            game_market = menu.market if menu else market
+            doc, rows = analyse(game_market, betas, seed=args.seed, all_equilibria=args.all_equilibria, parameters=params)
+            if menu:
+                doc = flag_theorem2(doc, menu)
+                doc["price_menu"] = menu_document(menu, betas, seed=args.seed, all_equilibria=args.all_equilibria)
             try:
                 texts = {args.json: json.dumps(doc, indent=2, allow_nan=False) + "\n"}
             except ValueError:
