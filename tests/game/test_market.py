@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from ttcgames.game.market import MarketError, market_from_rows, read_market_csv
+from ttcgames.game.market import Market, MarketError, market_from_rows, read_market_csv
 
 APPENDIX_A = """provider,theta,accuracy,tokens,price_per_million,notes
 P1,low,0.70,0.3125,1000000,x
@@ -119,3 +119,35 @@ def test_extra_columns_ignored_and_string_thetas_rejected(tmp_path):
     ok = APPENDIX_A.replace(",low,", ",1,").replace(",high,", ",2,")
     m = read_market_csv(write(tmp_path, ok, "ok.csv"), alpha=2.0, baseline=0.0)
     np.testing.assert_allclose(m.value[:, 0], [1.0875, 0.375])
+
+
+def test_from_measurements_is_section_2s_formulas_and_what_the_rows_build():
+    """p = tokens x price / 1e6, c = p / (1 + margin), q = alpha (b + (1 - b) acc): Appendix A's
+    numbers, the same market as from the rows, and one price per theta allowed."""
+    m = Market.from_measurements(
+        ["P1", "P2"], [[1, 2], [1, 2]], [[0.70, 0.90], [0.50, 0.95]], [[0.3125, 1.25], [0.625, 12.5]], [1e6, 1e6],
+        alpha=2.0, baseline=0.0, margin=0.25,
+    )
+    rows = market_from_rows(appendix_a_rows(), alpha=2.0, baseline=0.0, margin=0.25)
+    for name in ("quality", "price", "cost", "value"):
+        np.testing.assert_array_equal(getattr(m, name), getattr(rows, name))
+    np.testing.assert_allclose(m.cost, [[0.25, 1.0], [0.5, 10.0]], rtol=1e-12)
+    ragged = Market.from_measurements(["a", "b"], [[1, 2], [4]], [[0.5, 1.0], [0.0]], [[100, 200], [1000]], [[1.0, 2.0], 3.0],
+                                      alpha=0.01, baseline=0.1, margin=1.0)
+    np.testing.assert_allclose(ragged.price[0], [1e-4, 4e-4])
+    np.testing.assert_allclose(ragged.price[1, :1], [3e-3])
+    assert np.isnan(ragged.price[1, 1]) and ragged.n_levels.tolist() == [2, 1]
+    np.testing.assert_allclose(ragged.quality[:, 0], [0.01 * 0.55, 0.001])
+    np.testing.assert_allclose(ragged.cost[0], ragged.price[0] / 2)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(alpha=0.0), "alpha must be positive"),
+    (dict(baseline=1.0), r"baseline must lie in \[0, 1\)"),
+    (dict(margin=0.0), "margin must be positive"),
+    (dict(v0=float("nan")), "v0 must be a finite number"),
+])
+def test_from_measurements_refuses_meaningless_parameters(kwargs, message):
+    args = dict(alpha=0.008, baseline=0.1, margin=0.25, v0=0.0) | kwargs
+    with pytest.raises(MarketError, match=message):
+        Market.from_measurements(["a"], [[1]], [[0.5]], [[10]], [1.0], **args)

@@ -38,6 +38,7 @@ from ttcgames.game.shares import TIE_RTOL, check_beta_scale, snap_ties
 __all__ = [
     "MarketError",
     "Market",
+    "check_market_parameters",
     "market_from_rows",
     "read_market_csv",
     "REQUIRED_COLUMNS",
@@ -136,6 +137,41 @@ class Market:
             self, "thetas", tuple(np.asarray(t, dtype=float) for t in self.thetas)
         )
 
+    @classmethod
+    def from_measurements(
+        cls,
+        providers: Sequence[str],
+        thetas: Sequence[Sequence[float]],
+        accuracy: Sequence[Sequence[float]],
+        tokens: Sequence[Sequence[float]],
+        price_per_million: Sequence[float | Sequence[float]],
+        *,
+        alpha: float,
+        baseline: float = 0.1,
+        margin: float = 0.25,
+        v0: float = 0.0,
+    ) -> Market:
+        """The market of Section 2 from measured curves (module docstring; docs/paper-notes.md, "Market"):
+        per provider its thetas (increasing), accuracy in [0, 1] and mean tokens per query at each,
+        and its price per million tokens (one number, or one per theta). Then
+
+        - p(theta) = tokens(theta) x price_per_million / 1e6,
+        - c(theta) = p(theta) / (1 + margin),
+        - q(theta) = alpha x (baseline + (1 - baseline) x accuracy(theta)).
+
+        The market stage (:func:`market_from_rows`) and the paired bootstrap
+        (``ttcgames.uncertainty.paired``) both build their markets here."""
+        check_market_parameters(alpha=alpha, baseline=baseline, margin=margin, v0=v0)
+        qs, ps = [], []
+        for acc, tok, ppm in zip(accuracy, tokens, price_per_million):
+            qs.append(alpha * (baseline + (1.0 - baseline) * np.asarray(acc, dtype=float)))
+            ps.append(np.asarray(tok, dtype=float) * np.asarray(ppm, dtype=float) / 1e6)
+        thetas = tuple(np.asarray(t, dtype=float) for t in thetas)
+        width = max((len(t) for t in thetas), default=0)
+        price = _pad(ps, width)
+        return cls(providers=tuple(providers), thetas=thetas, quality=_pad(qs, width), price=price,
+                   cost=price / (1.0 + margin), v0=float(v0))
+
     def check_beta(self, beta: float) -> None:
         """Refuse beta <= 0, NaN, and a finite beta with beta x |V| (V0 included) above
         ``shares.MAX_LOG_WEIGHT`` (:func:`ttcgames.game.shares.check_beta_scale` on this market's values,
@@ -204,6 +240,66 @@ def _number(raw: object, *, where: str, column: str) -> float:
     return value
 
 
+def check_market_parameters(*, alpha: float, baseline: float, margin: float, v0: float) -> None:
+    """Refuse market parameters outside their meaning: alpha > 0 (dollar worth of 100% accuracy),
+    baseline in [0, 1), margin > 0 (providers earn p - c), all finite."""
+    for name, val in (("alpha", alpha), ("baseline", baseline), ("margin", margin), ("v0", v0)):
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
+            raise MarketError(f"{name} must be a finite number, got {val!r}")
+    if alpha <= 0:
+        raise MarketError(f"alpha must be positive, got {alpha}")
+    if not 0.0 <= baseline < 1.0:
+        raise MarketError(f"baseline must lie in [0, 1), got {baseline}")
+    if margin <= 0:
+        raise MarketError(f"margin must be positive (providers earn p - c = p * margin / (1 + margin)), got {margin}")
+
+
+def _measurement(row: Mapping[str, object], where: str) -> tuple[str, float, float, float, float]:
+    """One row's (provider, theta, accuracy, tokens, price_per_million), each checked."""
+    provider = str(row["provider"]).strip()
+    if not provider:
+        raise MarketError(f"{where}: column 'provider' is empty")
+    theta = _number(row["theta"], where=where, column="theta")
+    acc = _number(row["accuracy"], where=where, column="accuracy")
+    tokens = _number(row["tokens"], where=where, column="tokens")
+    ppm = _number(row["price_per_million"], where=where, column="price_per_million")
+    if not 0.0 <= acc <= 1.0:
+        raise MarketError(f"{where}: accuracy {acc} is outside [0, 1] (use a fraction, not a percentage)")
+    if tokens < 0:
+        raise MarketError(f"{where}: tokens {tokens} is negative")
+    if ppm < 0:
+        raise MarketError(f"{where}: price_per_million {ppm} is negative")
+    if not math.isfinite(tokens * ppm / 1e6):
+        raise MarketError(f"{where}: the price tokens x price_per_million / 1e6 = {tokens:g} x {ppm:g} / 1e6 "
+                          "is beyond the largest number")
+    return provider, theta, acc, tokens, ppm
+
+
+def _levels_by_provider(
+    rows: Iterable[Mapping[str, object]], source: str, lines: Sequence[int] | None
+) -> dict[str, list[tuple[float, float, float, float, int]]]:
+    """Each provider's checked (theta, accuracy, tokens, price_per_million, line), providers in order of
+    first appearance; a missing column, an empty file or a repeated (provider, theta) is refused."""
+    per_provider: dict[str, list[tuple[float, float, float, float, int]]] = {}
+    seen: dict[tuple[str, float], int] = {}
+    for idx, row in enumerate(rows):
+        line = lines[idx] if lines is not None else idx + 2
+        missing = [c for c in REQUIRED_COLUMNS if c not in row]
+        if missing:
+            raise MarketError(f"{source}: missing column(s) {missing}; required: {list(REQUIRED_COLUMNS)}")
+        where = f"{source}, line {line}"
+        provider, theta, acc, tokens, ppm = _measurement(row, where)
+        if (provider, theta) in seen:
+            raise MarketError(
+                f"{where}: duplicate (provider, theta) = ({provider!r}, {theta:g}), first seen on line {seen[(provider, theta)]}"
+            )
+        seen[(provider, theta)] = line
+        per_provider.setdefault(provider, []).append((theta, acc, tokens, ppm, line))
+    if not seen:
+        raise MarketError(f"{source}: no rows")
+    return per_provider
+
+
 def market_from_rows(
     rows: Iterable[Mapping[str, object]],
     *,
@@ -214,81 +310,20 @@ def market_from_rows(
     source: str = "market",
     lines: Sequence[int] | None = None,
 ) -> Market:
-    """Build a :class:`Market` from tidy rows with columns ``provider, theta, accuracy, tokens,
-    price_per_million`` (extra columns are ignored).
+    """Build a :class:`Market` (:meth:`Market.from_measurements`) from tidy rows with columns
+    ``provider, theta, accuracy, tokens, price_per_million`` (extra columns are ignored).
 
     Provider order is the order of first appearance; each provider's levels are its thetas sorted
     increasingly. Errors name ``source`` and the row's line (``lines`` gives each row's line number, else rows are numbered from 2 as in a CSV with a
     header).
     """
-    for name, val in (("alpha", alpha), ("baseline", baseline), ("margin", margin), ("v0", v0)):
-        if not isinstance(val, (int, float)) or not math.isfinite(val):
-            raise MarketError(f"{name} must be a finite number, got {val!r}")
-    if alpha <= 0:
-        raise MarketError(f"alpha must be positive, got {alpha}")
-    if not 0.0 <= baseline < 1.0:
-        raise MarketError(f"baseline must lie in [0, 1), got {baseline}")
-    if margin <= 0:
-        raise MarketError(f"margin must be positive (providers earn p - c = p * margin / (1 + margin)), got {margin}")
-
-    per_provider: dict[str, list[tuple[float, float, float, float, int]]] = {}
-    seen: dict[tuple[str, float], int] = {}
-    n_rows = 0
-    for idx, row in enumerate(rows):
-        line = lines[idx] if lines is not None else idx + 2
-        where = f"{source}, line {line}"
-        n_rows += 1
-        missing = [c for c in REQUIRED_COLUMNS if c not in row]
-        if missing:
-            raise MarketError(f"{source}: missing column(s) {missing}; required: {list(REQUIRED_COLUMNS)}")
-        provider = str(row["provider"]).strip()
-        if not provider:
-            raise MarketError(f"{where}: column 'provider' is empty")
-        theta = _number(row["theta"], where=where, column="theta")
-        acc = _number(row["accuracy"], where=where, column="accuracy")
-        tokens = _number(row["tokens"], where=where, column="tokens")
-        ppm = _number(row["price_per_million"], where=where, column="price_per_million")
-        if not 0.0 <= acc <= 1.0:
-            raise MarketError(f"{where}: accuracy {acc} is outside [0, 1] (use a fraction, not a percentage)")
-        if tokens < 0:
-            raise MarketError(f"{where}: tokens {tokens} is negative")
-        if ppm < 0:
-            raise MarketError(f"{where}: price_per_million {ppm} is negative")
-        if not math.isfinite(tokens * ppm / 1e6):
-            raise MarketError(f"{where}: the price tokens x price_per_million / 1e6 = {tokens:g} x {ppm:g} / 1e6 "
-                              "is beyond the largest number")
-        key = (provider, theta)
-        if key in seen:
-            raise MarketError(
-                f"{where}: duplicate (provider, theta) = ({provider!r}, {theta:g}), first seen on line {seen[key]}"
-            )
-        seen[key] = line
-        per_provider.setdefault(provider, []).append((theta, acc, tokens, ppm, line))
-    if n_rows == 0:
-        raise MarketError(f"{source}: no rows")
-
-    providers = tuple(per_provider)
-    thetas, qs, ps, cs = [], [], [], []
-    for name in providers:
-        levels = sorted(per_provider[name])
-        th = np.array([lv[0] for lv in levels])
-        acc = np.array([lv[1] for lv in levels])
-        tok = np.array([lv[2] for lv in levels])
-        ppm = np.array([lv[3] for lv in levels])
-        price = tok * ppm / 1e6
-        thetas.append(th)
-        qs.append(alpha * (baseline + (1.0 - baseline) * acc))
-        ps.append(price)
-        cs.append(price / (1.0 + margin))
-    width = max(len(t) for t in thetas)
+    check_market_parameters(alpha=alpha, baseline=baseline, margin=margin, v0=v0)
+    per_provider = _levels_by_provider(rows, source, lines)
+    levels = [sorted(per_provider[name]) for name in per_provider]
+    column = lambda k: [np.array([lv[k] for lv in provider]) for provider in levels]  # noqa: E731
     try:
-        return Market(
-            providers=providers,
-            thetas=tuple(thetas),
-            quality=_pad(qs, width),
-            price=_pad(ps, width),
-            cost=_pad(cs, width),
-            v0=float(v0),
+        return Market.from_measurements(
+            tuple(per_provider), column(0), column(1), column(2), column(3), alpha=alpha, baseline=baseline, margin=margin, v0=v0
         )
     except MarketError as exc:
         raise MarketError(f"{source}: {exc}") from None
