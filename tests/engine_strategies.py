@@ -32,6 +32,11 @@ def monotone_markets(draw, max_providers: int = 4, max_levels: int = 4, min_prov
 def random_market(rng: np.random.Generator, n: int, k: int, *, alpha: float = 0.008, v0: float = 0.0,
                   ragged: bool = False):
     """A random monotone market: accuracies sorted, tokens increasing, prices per 1M around 0.1."""
+    return market_from_rows(random_rows(rng, n, k, ragged=ragged), alpha=alpha, v0=v0)
+
+
+def random_rows(rng: np.random.Generator, n: int, k: int, *, ragged: bool = False) -> list[dict]:
+    """The measurement rows of :func:`random_market` (provider, theta, accuracy, tokens, price_per_million)."""
     rows = []
     for i in range(n):
         ki = int(rng.integers(1, k + 1)) if ragged else k
@@ -41,7 +46,7 @@ def random_market(rng: np.random.Generator, n: int, k: int, *, alpha: float = 0.
         for j in range(ki):
             rows.append({"provider": f"p{i}", "theta": 2**j, "accuracy": acc[j], "tokens": tokens[j],
                          "price_per_million": ppm})
-    return market_from_rows(rows, alpha=alpha, v0=v0)
+    return rows
 
 
 def has_value_ties(market) -> bool:

@@ -25,6 +25,7 @@ from ttcgames.game import beta as beta_codec
 from ttcgames.game.analysis import SWEEP_COLUMNS, TRAJECTORY_COLUMNS, analyse, beta_sweep
 from ttcgames.game.market import Market, MarketError, read_market_csv
 from ttcgames.game.menus import MenuError, flag_theorem2, menu_document, menu_market, parse_menu
+from ttcgames.game.segments import SegmentError, analyse_segments, read_segments_csv, segment_markets_from_csv, segmented_market
 from ttcgames.io.jsonl import atomic_write_text
 
 __all__ = ["main", "MAX_SWEEP_BETAS"]
@@ -160,6 +161,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--price-menu", type=_price_menu, metavar="M1,M2,...",
                    help="price competition: each provider also picks its margin from these (comma-separated, positive); "
                         "costs stay at price / (1 + --margin); adds a price_menu section (docs/extensions.md)")
+    g.add_argument("--segments", metavar="SEGMENTS.csv",
+                   help="heterogeneous users: CSV of user segments (weight; optional name, alpha or alpha_scale, beta, v0; "
+                        "empty cells take the game's values); adds a segments section (docs/extensions.md)")
     g.add_argument("--json", required=True, help="output JSON")
     g.add_argument("--trajectory", help="optional CSV of the dynamics, one row per (beta, t, provider)")
     s = sub.add_parser(
@@ -210,6 +214,31 @@ def _check_betas(market: Market, betas: Sequence[float], flag: str) -> None:
             raise _Refused(f"argument {flag}: {exc}") from None
 
 
+def _read_segments(args, betas: Sequence[float], outputs: dict[str, str | None]) -> tuple[list, list] | None:
+    """``--segments``: the segments and one market per segment, checked before anything is computed
+    (errors name the segments file, line and column, or the market file and line)."""
+    if args.command != "game" or args.segments is None:
+        return None
+    if args.price_menu:
+        raise _Refused("argument --segments: not with --price-menu (one extension at a time)")
+    if "\0" in args.segments:
+        raise _Refused(f"argument --segments: {args.segments!r} is not a valid file name")
+    where = Path(args.segments).resolve()
+    for flag, text in outputs.items():
+        if text is not None and Path(text).resolve() == where:
+            raise _Refused(f"argument {flag}: {text!r} is also the segments file")
+    try:
+        segments = read_segments_csv(args.segments)
+        markets = segment_markets_from_csv(args.market, segments, alpha=args.alpha, baseline=args.baseline, margin=args.margin, v0=args.v0)
+        for beta in betas:
+            segmented_market(markets, segments, alpha=args.alpha, beta=beta)
+    except SegmentError as exc:
+        raise _Refused(f"{args.segments}: {exc}" if not str(exc).startswith(str(args.segments)) else str(exc)) from None
+    except MarketError as exc:
+        raise _Refused(f"{exc} (with --segments {args.segments})") from None
+    return markets, segments
+
+
 def _no_nan(rows: list[dict], columns: Sequence[str], what: str) -> None:
     for r in rows:
         for k in columns:
@@ -231,6 +260,7 @@ def _run(argv: Sequence[str] | None) -> None:
     except MarketError as exc:
         raise _Refused(str(exc)) from None
     _check_betas(market, betas, beta_flag)
+    segmented = _read_segments(args, betas, outputs)
     params = {"market": str(args.market), "alpha": args.alpha, "baseline": args.baseline, "margin": args.margin}
     # Compute and serialise everything first; write only when all of it succeeded.
     try:
@@ -241,6 +271,8 @@ def _run(argv: Sequence[str] | None) -> None:
             if menu:
                 doc = flag_theorem2(doc, menu)
                 doc["price_menu"] = menu_document(menu, betas, seed=args.seed, all_equilibria=args.all_equilibria)
+            if segmented:
+                doc["segments"] = analyse_segments(*segmented, betas, alpha=args.alpha, seed=args.seed, parameters={"segments": args.segments})
             try:
                 texts = {args.json: json.dumps(doc, indent=2, allow_nan=False) + "\n"}
             except ValueError:

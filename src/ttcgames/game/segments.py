@@ -45,12 +45,18 @@ chunks of ``CHUNK`` rows:
   :mod:`ttcgames.game.payoffs` (the relative margin ``REL_TOL``) on the mixture's utilities: at most
   S N (N + 1 + 2 K) exponentials and logs per profile (a profile rejected by a provider is not
   tested for the next ones, which makes the mean far smaller); memory O(CHUNK S (N + 1) N) doubles,
-  independent of P, plus the equilibria found. Measured on one core: about 1 s per million profiles
-  and segment for N = 9, K = 6. Games with more than :data:`MAX_EQUILIBRIUM_PROFILES` profiles are
+  independent of P, plus the equilibria found. Games with more than :data:`MAX_EQUILIBRIUM_PROFILES` profiles are
   refused with :class:`~ttcgames.game.equilibria.EquilibriaTooLarge`; :func:`dynamics_equilibria`
   then gives the end points of the dynamics from several seeded starts (equilibria, not all of them).
 - :func:`social_optimum` evaluates W at every profile: S (N + 1) exponentials per profile, memory
   O(CHUNK S N); refused beyond :data:`MAX_OPTIMUM_PROFILES` (:class:`TooManyProfiles`).
+
+Measured on one shared core of the project's 2-core machine, N = 9, K = 6: the equilibrium test
+takes about 2.5 s and the welfare about 2 s per million profiles and segment, so the paper's
+10,077,696-profile games take about 45 s per segment for the equilibria and 20 s for the optimum.
+One segment needs neither: :func:`solve_segments` then uses the engine's exact methods for the paper's
+game (:func:`ttcgames.game.equilibria.enumerate_equilibria`, :func:`ttcgames.game.optimum.social_optimum`),
+which never visit the profiles, so its numbers are today's, bit for bit.
 """
 
 from __future__ import annotations
@@ -71,8 +77,10 @@ from ttcgames.game.auction import AuctionOutcome, second_price_auction
 from ttcgames.game.dynamics import Path as DynamicsPath
 from ttcgames.game.dynamics import run_rounds
 from ttcgames.game.equilibria import Equilibria, EquilibriaTooLarge, iter_profiles
-from ttcgames.game.market import Market, market_from_rows
+from ttcgames.game.equilibria import enumerate_equilibria as paper_equilibria
+from ttcgames.game.market import Market, market_from_rows, read_market_csv
 from ttcgames.game.optimum import Optimum
+from ttcgames.game.optimum import social_optimum as paper_optimum
 from ttcgames.game.outcomes import profile_outcome
 from ttcgames.game.payoffs import REL_TOL
 
@@ -82,6 +90,11 @@ __all__ = [
     "SegmentedMarket",
     "TooManyProfiles",
     "segmented_market_from_rows",
+    "segmented_market",
+    "segment_markets_from_rows",
+    "segment_markets_from_csv",
+    "analyse_segments",
+    "DEFAULT_STARTS",
     "read_segments_csv",
     "segments_from_config",
     "deviation_utilities_rows",
@@ -101,10 +114,11 @@ __all__ = [
     "SEGMENT_COLUMNS",
 ]
 
-MAX_EQUILIBRIUM_PROFILES = 12_000_000  # about 12 s per segment at N = 9, K = 6 (the paper's 10,077,696 fit)
+MAX_EQUILIBRIUM_PROFILES = 12_000_000  # about 30 s per segment at N = 9, K = 6 (the paper's 10,077,696 profiles fit)
 MAX_OPTIMUM_PROFILES = 20_000_000  # equilibria.MAX_PROFILES, the brute force's limit
 WEIGHT_SUM_TOL = 1e-9  # the weights must sum to 1 within this (0.1 + 0.2 + 0.7 is 1 up to rounding)
 CHUNK = 1 << 16
+DEFAULT_STARTS = 8  # runs of the dynamics per game: the lowest levels, then seeded random starts
 SEGMENT_COLUMNS = ("name", "weight", "alpha", "alpha_scale", "beta", "v0")
 
 
@@ -176,6 +190,52 @@ def _check_weights(weights: Sequence[float], where: str) -> None:
         raise SegmentError(f"{where}: the weights sum to {total!r}, not 1 (within {WEIGHT_SUM_TOL:g}); they are population fractions")
 
 
+def _segment_alpha(seg: Segment, alpha: float) -> float:
+    return seg.alpha if seg.alpha is not None else seg.alpha_scale * alpha
+
+
+def segment_markets_from_rows(
+    rows: Iterable[Mapping[str, object]],
+    segments: Sequence[Segment],
+    *,
+    alpha: float,
+    baseline: float = 0.1,
+    margin: float = 0.25,
+    v0: float = 0.0,
+    source: str = "market",
+) -> list[Market]:
+    """One :func:`~ttcgames.game.market.market_from_rows` market per segment (alpha_s, V0_s); ``alpha``
+    and ``v0`` fill what a segment leaves unset."""
+    rows = list(rows)
+    return [
+        market_from_rows(rows, alpha=_segment_alpha(seg, alpha), baseline=baseline, margin=margin, v0=v0 if seg.v0 is None else seg.v0, source=source)
+        for seg in segments
+    ]
+
+
+def segment_markets_from_csv(
+    path: str | Path, segments: Sequence[Segment], *, alpha: float, baseline: float = 0.1, margin: float = 0.25, v0: float = 0.0
+) -> list[Market]:
+    """:func:`segment_markets_from_rows` from a market CSV (:func:`~ttcgames.game.market.read_market_csv`,
+    whose errors name the file and line)."""
+    return [
+        read_market_csv(path, alpha=_segment_alpha(seg, alpha), baseline=baseline, margin=margin, v0=v0 if seg.v0 is None else seg.v0)
+        for seg in segments
+    ]
+
+
+def segmented_market(markets: Sequence[Market], segments: Sequence[Segment], *, alpha: float, beta: float) -> SegmentedMarket:
+    """The :class:`SegmentedMarket` of per-segment markets (from the two functions above) at the game's
+    ``beta`` for segments without their own."""
+    return SegmentedMarket(
+        markets=tuple(markets),
+        weights=tuple(float(s.weight) for s in segments),
+        betas=tuple(float(beta if s.beta is None else s.beta) for s in segments),
+        names=tuple(s.name or f"segment{j + 1}" for j, s in enumerate(segments)),
+        alphas=tuple(_segment_alpha(s, alpha) for s in segments),
+    )
+
+
 def segmented_market_from_rows(
     rows: Iterable[Mapping[str, object]],
     segments: Sequence[Segment],
@@ -187,21 +247,9 @@ def segmented_market_from_rows(
     v0: float = 0.0,
     source: str = "market",
 ) -> SegmentedMarket:
-    """One :func:`~ttcgames.game.market.market_from_rows` market per segment (alpha_s, V0_s), with
-    the segment's beta; ``alpha``, ``beta`` and ``v0`` fill what a segment leaves unset."""
-    rows = list(rows)
-    markets, alphas = [], []
-    for seg in segments:
-        a = seg.alpha if seg.alpha is not None else seg.alpha_scale * alpha
-        markets.append(market_from_rows(rows, alpha=a, baseline=baseline, margin=margin, v0=v0 if seg.v0 is None else seg.v0, source=source))
-        alphas.append(a)
-    return SegmentedMarket(
-        markets=tuple(markets),
-        weights=tuple(float(s.weight) for s in segments),
-        betas=tuple(float(beta if s.beta is None else s.beta) for s in segments),
-        names=tuple(s.name or f"segment{j + 1}" for j, s in enumerate(segments)),
-        alphas=tuple(alphas),
-    )
+    """:func:`segmented_market` of :func:`segment_markets_from_rows`."""
+    markets = segment_markets_from_rows(rows, segments, alpha=alpha, baseline=baseline, margin=margin, v0=v0, source=source)
+    return segmented_market(markets, segments, alpha=alpha, beta=beta)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -432,7 +480,7 @@ def _starts(sm: SegmentedMarket, n_starts: int, seed: int) -> list[np.ndarray]:
     return out
 
 
-def dynamics_equilibria(sm: SegmentedMarket, *, n_starts: int = 8, seed: int = 0) -> tuple[list[DynamicsPath], Equilibria]:
+def dynamics_equilibria(sm: SegmentedMarket, *, n_starts: int = DEFAULT_STARTS, seed: int = 0) -> tuple[list[DynamicsPath], Equilibria]:
     """Runs of the dynamics from ``n_starts`` seeded starts (run r draws its turn orders from
     ``default_rng([seed, r])``) and the distinct equilibria they end at (a subset of all of them)."""
     runs = [segment_dynamics(sm, rng=np.random.default_rng([seed, r]), start=s) for r, s in enumerate(_starts(sm, n_starts, seed))]
@@ -540,27 +588,41 @@ def _auction_summary(sm: SegmentedMarket) -> dict:
     return dict(totals, segments=per)
 
 
-def solve_segments(sm: SegmentedMarket, *, seed: int = 0, n_starts: int = 8, max_profiles: int = MAX_EQUILIBRIUM_PROFILES) -> dict:
+def _optimum(sm: SegmentedMarket) -> Optimum:
+    """The mixture's optimum by enumeration; one segment is the paper's game, whose exact method
+    (:func:`ttcgames.game.optimum.social_optimum`: Dinkelbach, or the grouping at beta = inf) applies
+    at any size and gives today's number."""
+    if len(sm.markets) == 1:
+        return paper_optimum(sm.base, sm.betas[0])
+    return social_optimum(sm)
+
+
+def _equilibria(sm: SegmentedMarket, runs: Sequence[DynamicsPath], max_profiles: int) -> tuple[Equilibria, str]:
+    """All pure equilibria ("enumeration"; one segment: the engine's exact enumeration, any size), or
+    beyond the limit the distinct end points of the runs ("dynamics")."""
+    try:
+        if len(sm.markets) == 1:
+            return paper_equilibria(sm.base, sm.betas[0]), "enumeration"
+        return enumerate_equilibria(sm, max_profiles=max_profiles), "enumeration"
+    except EquilibriaTooLarge:
+        ends = [r.profiles[-1] for r in runs if r.converged]
+        P = np.unique(np.array(ends, dtype=np.int64), axis=0) if ends else np.zeros((0, sm.n_providers), dtype=np.int64)
+        welfare = np.atleast_1d(social_welfare(sm, P)) if len(P) else np.zeros(0)
+        return Equilibria.from_profiles(P, welfare, sm.n_providers), "dynamics"
+
+
+def solve_segments(sm: SegmentedMarket, *, seed: int = 0, n_starts: int = DEFAULT_STARTS, max_profiles: int = MAX_EQUILIBRIUM_PROFILES) -> dict:
     """One JSON-ready entry for the mixture: the dynamics from the lowest levels (turn orders from
     ``default_rng(seed)``, as :func:`ttcgames.game.analysis.solve_game`) and from ``n_starts - 1``
-    seeded random starts, the exact optimum, the price of anarchy of the reached equilibrium (None
-    when the run cycled), the pure equilibria (all of them by enumeration, else the runs' end points)
-    and the per-segment auctions. ``segment_optima_bound`` is sum_s w_s max W_s, each segment's own
-    optimum (Dinkelbach, :mod:`ttcgames.game.optimum`): an upper bound of the mixture's optimum,
-    attained when one profile is optimal for every segment."""
-    from ttcgames.game.optimum import social_optimum as segment_optimum
-
+    seeded random starts (:func:`_starts`; run r's turn orders from ``default_rng([seed, r])``), the
+    exact optimum, the price of anarchy of the reached equilibrium (None when the run cycled), the
+    pure equilibria (all of them by enumeration, else the runs' end points) and the per-segment
+    auctions."""
     first = segment_dynamics(sm, rng=np.random.default_rng(seed))
     starts = _starts(sm, n_starts, seed)[1:]
     runs = [first] + [segment_dynamics(sm, rng=np.random.default_rng([seed, r]), start=s) for r, s in enumerate(starts, start=1)]
-    opt = social_optimum(sm)
-    try:
-        eqs, method = enumerate_equilibria(sm, max_profiles=max_profiles), "enumeration"
-    except EquilibriaTooLarge:
-        ends = np.unique(np.array([r.profiles[-1] for r in runs if r.converged] or np.zeros((0, sm.n_providers))), axis=0)
-        ends = ends.astype(np.int64).reshape(-1, sm.n_providers)
-        eqs = Equilibria.from_profiles(ends, np.atleast_1d(social_welfare(sm, ends)) if len(ends) else np.zeros(0), sm.n_providers)
-        method = "dynamics"
+    opt = _optimum(sm)
+    eqs, method = _equilibria(sm, runs, max_profiles)
     reached = _profile_summary(sm, first.profiles[-1]) if first.converged else None
     return {
         "segments": [
@@ -568,12 +630,34 @@ def solve_segments(sm: SegmentedMarket, *, seed: int = 0, n_starts: int = 8, max
             for n, w, a, b, m in zip(sm.names, sm.weights, sm.alphas, sm.betas, sm.markets)
         ],
         "equilibrium": dict(reached or {}, **_run_summary(sm, first)),
-        "optimum": {"welfare": opt.welfare, "profile": sm.base.theta_of(opt.profile), "method": "enumeration"},
-        "segment_optima_bound": _weighted(sm, [segment_optimum(m, b).welfare for m, b in zip(sm.markets, sm.betas)]),
+        "optimum": {"welfare": opt.welfare, "profile": sm.base.theta_of(opt.profile)},
         "price_of_anarchy": _ratio(opt.welfare, reached["welfare"]) if reached else None,
         "equilibria": _equilibria_summary(sm, eqs, method, opt.welfare),
         "runs": [_run_summary(sm, r) for r in runs],
         "auction": _auction_summary(sm),
+    }
+
+
+def analyse_segments(
+    markets: Sequence[Market],
+    segments: Sequence[Segment],
+    betas: Iterable[float],
+    *,
+    alpha: float,
+    seed: int = 0,
+    n_starts: int = DEFAULT_STARTS,
+    parameters: Mapping[str, object] | None = None,
+) -> dict:
+    """The JSON document of ``ttcgames game --segments`` and of the workflow's ``segments.json``: one
+    :func:`solve_segments` entry per game beta (segments with their own beta keep it)."""
+    games = []
+    for beta in betas:
+        sm = segmented_market(markets, segments, alpha=alpha, beta=beta)
+        games.append(dict(beta=beta_codec.to_json(beta), **solve_segments(sm, seed=seed, n_starts=n_starts)))
+    return {
+        "parameters": dict(parameters or {}, seed=seed, starts=n_starts),
+        "providers": list(markets[0].providers),
+        "games": games,
     }
 
 
