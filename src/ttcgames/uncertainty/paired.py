@@ -40,8 +40,10 @@ import numpy as np
 import pandas as pd
 
 from ttcgames.curves.bootstrap import question_draws
-from ttcgames.game.analysis import auction_summary, solve_game
+from ttcgames.game import beta as beta_codec
+from ttcgames.game.analysis import auction_result, game_result
 from ttcgames.game.market import Market
+from ttcgames.game.quantities import LABEL_UNCERTAINTY, NUMERIC_UNCERTAINTY, quantity
 from ttcgames.io.frames import read_frame
 
 __all__ = [
@@ -54,21 +56,20 @@ __all__ = [
     "align_questions",
     "draw_weights",
     "replicate_curves",
-    "market_from_curves",
     "game_quantities",
     "paired_bootstrap",
     "summarise_replicates",
     "sweep_band",
     "profile_label",
+    "parse_profile_label",
+    "read_summary",
     "build_uncertainty",
 ]
 
-# Table 2's quantities (USD per query unless noted) and the labels of each replicate.
-NUMERIC_QUANTITIES = (
-    "value", "price", "utility", "welfare", "optimal_welfare", "price_of_anarchy", "iterations",
-    "auction_value", "auction_price", "auction_utility", "auction_welfare",
-)
-LABEL_QUANTITIES = ("equilibrium_profile", "auction_winner", "auction_runner_up")
+# Table 2's quantities (USD per query unless noted) and the labels of each replicate: the
+# registry's (ttcgames.game.quantities) uncertainty keys, in its order.
+NUMERIC_QUANTITIES = NUMERIC_UNCERTAINTY
+LABEL_QUANTITIES = LABEL_UNCERTAINTY
 REPLICATE_COLUMNS = ("replicate", "ok") + NUMERIC_QUANTITIES + LABEL_QUANTITIES
 
 
@@ -157,64 +158,29 @@ def replicate_curves(table: ProviderQuestions, weights: np.ndarray) -> tuple[np.
     return acc, tok
 
 
-def market_from_curves(
-    providers: Sequence[str],
-    thetas: Sequence[np.ndarray],
-    accuracy: Sequence[np.ndarray],
-    tokens: Sequence[np.ndarray],
-    prices: Mapping[str, float],
-    *,
-    alpha: float,
-    baseline: float = 0.1,
-    margin: float = 0.25,
-    v0: float = 0.0,
-) -> Market:
-    """The market of Section 2 from curves, as ``ttcgames.game.market.market_from_rows`` builds it:
-    p = tokens x price / 1e6, c = p / (1 + margin), q = alpha (baseline + (1 - baseline) accuracy)."""
-    width = max(len(t) for t in thetas)
-    q = np.full((len(providers), width), np.nan)
-    p = np.full_like(q, np.nan)
-    for i, name in enumerate(providers):
-        k = len(thetas[i])
-        q[i, :k] = alpha * (baseline + (1.0 - baseline) * np.asarray(accuracy[i], dtype=float))
-        p[i, :k] = np.asarray(tokens[i], dtype=float) * float(prices[name]) / 1e6
-    return Market(
-        providers=tuple(providers),
-        thetas=tuple(np.asarray(t, dtype=float) for t in thetas),
-        quality=q,
-        price=p,
-        cost=p / (1.0 + margin),
-        v0=float(v0),
-    )
-
-
 def profile_label(profile: Mapping[str, Any]) -> str:
     """``{"a": 4, "b": 64}`` -> ``"a=4;b=64"`` (providers in market order)."""
     return ";".join(f"{k}={v}" for k, v in profile.items())
 
 
+def parse_profile_label(label: str) -> dict[str, float]:
+    """The inverse of :func:`profile_label`, thetas as floats: ``"a=4;b=64"`` -> ``{"a": 4.0, "b": 64.0}``
+    (``""`` -> ``{}``, as a failed replicate's empty label)."""
+    profile = {}
+    for part in filter(None, str(label).split(";")):
+        name, _, theta = part.partition("=")
+        profile[name] = float(theta)
+    return profile
+
+
 def game_quantities(market: Market, beta: float, *, seed: int = 0) -> dict[str, Any]:
-    """Table 2's quantities of one market at ``beta``: the normal pipeline's ``solve_game`` and
-    auction, so a replicate is exactly the pipeline run on its resampled curves."""
-    entry = solve_game(market, beta, seed=seed)
-    auction = auction_summary(market)
-    eq = entry["equilibrium"]
-    return {
-        "value": eq["user_value"],
-        "price": eq["price"],
-        "utility": eq["provider_utility"],
-        "welfare": eq["welfare"],
-        "optimal_welfare": entry["optimum"]["welfare"],
-        "price_of_anarchy": entry["price_of_anarchy"],
-        "iterations": eq["iterations"],
-        "auction_value": auction["user_value"],
-        "auction_price": auction["price"],
-        "auction_utility": auction["utility"],
-        "auction_welfare": auction["welfare"],
-        "equilibrium_profile": profile_label(eq["profile"]),
-        "auction_winner": auction["winner"],
-        "auction_runner_up": auction["runner_up"],
-    }
+    """Table 2's quantities of one market at ``beta`` (``NUMERIC_QUANTITIES`` then ``LABEL_QUANTITIES``):
+    the normal pipeline's game (``game_result``) and auction, read through the registry, so a
+    replicate is exactly the pipeline run on its resampled curves."""
+    game, auction = game_result(market, beta, seed=seed), auction_result(market)
+    out = {name: quantity(name).read(game, auction) for name in NUMERIC_QUANTITIES + LABEL_QUANTITIES}
+    out["equilibrium_profile"] = profile_label(out["equilibrium_profile"])
+    return out
 
 
 def _markets(
@@ -230,7 +196,7 @@ def _markets(
         if any(not np.isfinite(a).all() for a in acc) or any(not np.isfinite(t).all() for t in tok):
             yield b, None
             continue
-        yield b, market_from_curves(names, thetas, acc, tok, prices, **market)
+        yield b, Market.from_measurements(names, thetas, acc, tok, [prices[n] for n in names], **market)
 
 
 def paired_bootstrap(
@@ -307,6 +273,17 @@ def summarise_replicates(
     }
 
 
+def read_summary(path: str | os.PathLike, *, error: type[Exception] = UncertaintyInputError) -> dict[str, Any]:
+    """Read an uncertainty summary JSON (:func:`build_uncertainty`); an unreadable one raises
+    ``error`` (the reading stage's error class) naming the file."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise error(f"{path}: unreadable uncertainty summary ({exc})") from None
+
+
 def sweep_band(
     tables: Sequence[ProviderQuestions],
     prices: Mapping[str, float],
@@ -320,6 +297,7 @@ def sweep_band(
 ) -> pd.DataFrame:
     """The beta sweep of the price of anarchy with a band: per beta, the point PoA and the
     percentile interval over the first ``n_boot`` replicates (the same draws as ``paired_bootstrap``)."""
+    betas = [beta_codec.parse(b, "sweep beta") for b in betas]
     qids, aligned = align_questions(tables)
     weights = np.vstack([np.ones((1, len(qids))), draw_weights(len(qids), n_boot, seed)])
     poa = np.full((weights.shape[0], len(betas)), np.nan)
@@ -327,7 +305,7 @@ def sweep_band(
         if m is None:
             continue
         for k, beta in enumerate(betas):
-            value = solve_game(m, float(beta), seed=game_seed)["price_of_anarchy"]
+            value = game_result(m, beta, seed=game_seed).price_of_anarchy
             poa[b, k] = np.nan if value is None else value
     reps = poa[1:]
     lo_q, hi_q = (1.0 - level) / 2.0, (1.0 + level) / 2.0
@@ -370,6 +348,7 @@ def build_uncertainty(
 
     if int(n_boot) < 1:
         raise ValueError(f"uncertainty.n_boot must be at least 1, got {n_boot}")
+    beta = beta_codec.parse(beta, "uncertainty beta")
     missing = [p for p in question_paths if p not in prices]
     if missing:
         raise UncertaintyInputError(f"no price_per_million for provider(s) {missing}")
@@ -378,7 +357,7 @@ def build_uncertainty(
     extra = {
         **(dict(context) if context else {}),
         "method": method,
-        "beta": beta,
+        "beta": beta_codec.to_json(beta),  # "inf" at beta = inf: JSON has no infinity
         "n_boot": int(n_boot),
         "seed": int(seed),
         "questions": len(align_questions(tables)[0]),
