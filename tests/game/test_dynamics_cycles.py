@@ -103,8 +103,15 @@ def test_the_cycle_reaches_the_games_json_and_no_price_of_anarchy_is_claimed():
     assert g["equilibrium"]["converged"] is False
     cycle = g["equilibrium"]["cycle"]
     assert sorted((c["A"], c["B"]) for c in cycle) == [(1, 1), (1, 2), (2, 1), (2, 2)]  # thetas
-    assert g["equilibria"] == {"method": "enumeration", "count": 0, "profiles": [], "worst_welfare": None,
-                               "best_welfare": None, "price_of_anarchy": None, "price_of_stability": None}
+    assert g["equilibria"] == {
+        "method": "enumeration",
+        "count": 0,
+        "profiles": [],
+        "worst_welfare": None,
+        "best_welfare": None,
+        "price_of_anarchy": None,
+        "price_of_stability": None,
+    }
     assert all(r["cycle"] is not None and r["end"] is None for r in g["runs"])
 
 
@@ -122,6 +129,7 @@ def test_run_rounds_on_a_plain_payoff_table():
                 p[i] = level
                 out.append(float(table[tuple(p)][i]))
             return np.array(out)
+
         return utilities
 
     cyc = run_rounds(deviation(pennies_table), np.array([0, 0]), np.random.default_rng(0))
@@ -145,8 +153,11 @@ def test_the_paper_game_never_cycles():
 def test_a_mixture_that_converges_has_no_cycle_and_stops_at_an_equilibrium():
     rng = np.random.default_rng(4)
     for _ in range(20):
-        rows = [{"provider": f"p{i}", "theta": t, "accuracy": a, "tokens": tok, "price_per_million": 0.1}
-                for i in range(3) for t, a, tok in zip((1, 2, 4), np.sort(rng.uniform(0.1, 0.9, 3)), np.cumsum(rng.uniform(50, 900, 3)))]
+        rows = [
+            {"provider": f"p{i}", "theta": t, "accuracy": a, "tokens": tok, "price_per_million": 0.1}
+            for i in range(3)
+            for t, a, tok in zip((1, 2, 4), np.sort(rng.uniform(0.1, 0.9, 3)), np.cumsum(rng.uniform(50, 900, 3)))
+        ]
         segs = [sg.Segment(weight=0.5, alpha_scale=0.5), sg.Segment(weight=0.5, alpha_scale=2.0, beta=300.0)]
         sm = sg.segmented_market_from_rows(rows, segs, alpha=0.008, beta=1000.0)
         eqs = sg.enumerate_equilibria(sm)

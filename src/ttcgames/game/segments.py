@@ -313,7 +313,7 @@ def read_segments_csv(path: str | Path) -> list[Segment]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SegmentError(f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the segments as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
         if not header:
