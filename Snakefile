@@ -35,6 +35,7 @@ include: "workflow/rules/markets.smk"
 include: "workflow/rules/game.smk"
 include: "workflow/rules/uncertainty.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/atlas.smk"
 
 
 rule all:
@@ -79,6 +80,12 @@ rule tables_only:
         targets("tables"),
 
 
+# The sensitivity atlas of every game (workflow/rules/atlas.smk, docs/extensions.md); not part of `all`.
+rule atlas_only:
+    input:
+        atlas_targets(),
+
+
 # Jobs of seconds (markets, figures, tables) and the named targets run on the submitting machine,
 # never as cluster jobs (an sbatch job each would wait in the queue for a 60-minute, 4 GB slot).
 localrules:
@@ -90,6 +97,7 @@ localrules:
     uncertainty_only,
     figures_only,
     tables_only,
+    atlas_only,
     market,
     table2,
     table2_render,

@@ -148,3 +148,12 @@ def test_a_refused_cell_is_named():
     base = random_market(np.random.default_rng(0), 2, 2)
     with pytest.raises(AtlasError, match=r"cell margin=0.25, alpha x 1, prices x 1, beta=1e\+305"):
         list(atlas_rows(base, AtlasGrid((0.25,), (1.0,), (1.0,), (1e305,))))
+
+
+def test_the_schema_defaults_are_the_default_grid():
+    yaml = pytest.importorskip("yaml")
+    from pathlib import Path
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    block = {k: v["default"] for k, v in schema["properties"]["atlas"]["properties"].items()}
+    assert AtlasGrid.from_config(block) == DEFAULT_GRID

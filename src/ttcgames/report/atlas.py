@@ -89,16 +89,16 @@ def _colouring(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, str, Norma
     return frame.assign(shown=log_ratio), "shown", norm, "RdBu_r", "log2(equilibrium spend / optimal spend)"
 
 
-def _panel(ax: plt.Axes, sub: pd.DataFrame, axes: tuple[list, list], colour: tuple, paper: bool):
+def _panel(ax: plt.Axes, sub: pd.DataFrame, axes: tuple[list, list], colour: tuple, point: tuple[float, float] | None):
     margins, alphas = axes
     column, norm, cmap = colour
     cmap = plt.get_cmap(cmap).with_extremes(bad="0.7")
     image = ax.imshow(_grid(sub, column, margins, alphas), origin="lower", cmap=cmap, norm=norm, aspect="auto")
     _hatch(ax, _grid(sub, "overspend", margins, alphas) > 0)
-    if paper and PAPER_POINT[0] in margins and PAPER_POINT[1] in alphas:
+    if point is not None and point[0] in margins and point[1] in alphas:
         ax.plot(
-            margins.index(PAPER_POINT[0]),
-            alphas.index(PAPER_POINT[1]),
+            margins.index(point[0]),
+            alphas.index(point[1]),
             marker="*",
             markersize=13,
             markerfacecolor="white",
@@ -108,9 +108,10 @@ def _panel(ax: plt.Axes, sub: pd.DataFrame, axes: tuple[list, list], colour: tup
     return image
 
 
-def plot_atlas(frame: pd.DataFrame, kind: str, title: str = "") -> plt.Figure:
+def plot_atlas(frame: pd.DataFrame, kind: str, title: str = "", point: tuple[float, float, float] = PAPER_POINT) -> plt.Figure:
     """The heat-map grid of ``kind`` "poa" or "spend" (module docstring) for one game's atlas frame;
-    grey cells have no price of anarchy (the equilibrium's welfare is not positive)."""
+    grey cells have no price of anarchy (the equilibrium's welfare is not positive). ``point`` (margin,
+    alpha multiplier, price multiplier) is starred in the panels of its price multiplier."""
     margins = sorted(frame["margin"].unique())
     alphas = sorted(frame["alpha_multiplier"].unique())
     prices = sorted(frame["price_multiplier"].unique())
@@ -122,26 +123,32 @@ def plot_atlas(frame: pd.DataFrame, kind: str, title: str = "") -> plt.Figure:
         for c, beta in enumerate(betas):
             ax = axes[r][c]
             sub = frame[(frame["price_multiplier"] == price) & (frame["beta"] == beta)]
-            image = _panel(ax, sub, (margins, alphas), (column, norm, cmap), paper=price == PAPER_POINT[2])
+            image = _panel(ax, sub, (margins, alphas), (column, norm, cmap), point=point[:2] if price == point[2] else None)
             ax.set_title(f"{_beta_title(beta)}, prices × {price:g}", fontsize=9)
             _axes_ticks(ax, margins, alphas, left=c == 0, bottom=r == len(prices) - 1)
     fig.supxlabel("margin (price over cost)", fontsize=9)
     fig.supylabel("alpha multiplier (worth of accuracy)", fontsize=9)
     note = "hatched: the market over-spends (equilibrium cost per query above the optimum's)"
-    fig.suptitle(f"{title}\n{note}\n★ the paper's point (margin 25%, alpha × 1, prices × 1)".strip(), fontsize=10)
+    star = f"★ the market as configured (margin {point[0]:.0%}, alpha × {point[1]:g}, prices × {point[2]:g})"
+    fig.suptitle(f"{title}\n{note}\n{star}".strip(), fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.8, label=label, extend="max" if kind == "poa" else "neither")
     return fig
 
 
-def _figure(atlas: str | os.PathLike, outputs: Sequence[str | os.PathLike], kind: str, title: str) -> list[Path]:
-    return save_figure(plot_atlas(read_atlas(atlas), kind, title), outputs)
+def _figure(atlas, outputs, kind: str, title: str, point: tuple[float, float, float]) -> list[Path]:
+    return save_figure(plot_atlas(read_atlas(atlas), kind, title, point), outputs)
 
 
-def figure_atlas_poa(atlas: str | os.PathLike, outputs: Sequence[str | os.PathLike], *, title: str = "") -> list[Path]:
-    """Price-of-anarchy heat maps of one atlas CSV, written to every path in ``outputs`` (png, pdf)."""
-    return _figure(atlas, outputs, "poa", title)
+def figure_atlas_poa(
+    atlas: str | os.PathLike, outputs: Sequence[str | os.PathLike], *, title: str = "", point: tuple[float, float, float] = PAPER_POINT
+) -> list[Path]:
+    """Price-of-anarchy heat maps of one atlas CSV, written to every path in ``outputs`` (png, pdf);
+    ``point`` (margin, alpha multiplier, price multiplier) is starred, by default the paper's."""
+    return _figure(atlas, outputs, "poa", title, point)
 
 
-def figure_atlas_spend(atlas: str | os.PathLike, outputs: Sequence[str | os.PathLike], *, title: str = "") -> list[Path]:
+def figure_atlas_spend(
+    atlas: str | os.PathLike, outputs: Sequence[str | os.PathLike], *, title: str = "", point: tuple[float, float, float] = PAPER_POINT
+) -> list[Path]:
     """Over-spending heat maps (equilibrium spend / optimal spend) of one atlas CSV (png, pdf)."""
-    return _figure(atlas, outputs, "spend", title)
+    return _figure(atlas, outputs, "spend", title, point)
