@@ -7,6 +7,10 @@ optionally all pure equilibria (their number, the worst and best welfare, the pr
 the worst and the price of stability). :func:`analyse` adds the auction (Section 4) and covers many betas;
 its dictionary is what ``ttcgames game`` writes as JSON.
 
+The results are the typed records of :mod:`ttcgames.game.results` (:func:`game_result`,
+:func:`auction_result`); :func:`solve_game`, :func:`auction_summary`, :func:`analyse` and
+:func:`beta_sweep` return their JSON forms, whose keys and order are the files'.
+
 Each beta's dynamics draw their provider orders from a generator seeded with ``seed`` alone, so the
 result for one beta does not depend on which other betas are in the list.
 """
