@@ -35,6 +35,7 @@ include: "workflow/rules/markets.smk"
 include: "workflow/rules/game.smk"
 include: "workflow/rules/uncertainty.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/segments.smk"
 include: "workflow/rules/atlas.smk"
 
 
@@ -42,6 +43,7 @@ rule all:
     default_target: True
     input:
         targets("all"),
+        segment_targets(),  # heterogeneous users, only when market.segments is set
 
 
 # Named partial targets: rerun the pipeline up to one stage.
@@ -97,6 +99,7 @@ localrules:
     uncertainty_only,
     figures_only,
     tables_only,
+    segments_only,
     atlas_only,
     market,
     table2,
