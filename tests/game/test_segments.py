@@ -127,32 +127,31 @@ def test_two_equal_segments_are_the_one_segment_game():
 # ------------------------------------------------------------------------------------------------
 
 
+def formula_shares(m, beta, profile):
+    """(s_0, s_1..s_N) of one segment from Table 1, written here: a softmax over V0 and the market's
+    values, or at beta = inf the top value's tie group splitting the segment."""
+    vals = np.array([m.v0] + [m.value[i, k] for i, k in enumerate(profile)])
+    if beta == INF:
+        top = vals == vals.max()
+        return top / top.sum()
+    z = np.exp(beta * (vals - vals.max()))
+    return z / z.sum()
+
+
 def formula_utilities(sm, profile):
-    """U_i = sum_s w_s s_si (p_i - c_i), shares from Table 1 written here (softmax over V0 and the
-    market's values; at beta = inf the top value's tie group splits the segment)."""
+    """U_i = sum_s w_s s_si (p_i - c_i)."""
     total = np.zeros(sm.n_providers)
     for m, w, beta in zip(sm.markets, sm.weights, sm.betas):
-        vals = np.array([m.v0] + [m.value[i, k] for i, k in enumerate(profile)])
-        if beta == INF:
-            share = (vals == vals.max()) / (vals == vals.max()).sum()
-        else:
-            z = np.exp(beta * (vals - vals.max()))
-            share = z / z.sum()
-        total += w * share[1:] * np.array([m.profit[i, k] for i, k in enumerate(profile)])
+        total += w * formula_shares(m, beta, profile)[1:] * np.array([m.profit[i, k] for i, k in enumerate(profile)])
     return total
 
 
 def formula_welfare(sm, profile):
+    """W = sum_s w_s (V0_s s_s0 + sum_i s_si (q_si - c_i))."""
     total = 0.0
     for m, w, beta in zip(sm.markets, sm.weights, sm.betas):
-        vals = np.array([m.v0] + [m.value[i, k] for i, k in enumerate(profile)])
-        if beta == INF:
-            share = (vals == vals.max()) / (vals == vals.max()).sum()
-        else:
-            z = np.exp(beta * (vals - vals.max()))
-            share = z / z.sum()
         contrib = np.array([m.v0] + [m.contribution[i, k] for i, k in enumerate(profile)])
-        total += w * float(share @ contrib)
+        total += w * float(formula_shares(m, beta, profile) @ contrib)
     return total
 
 
