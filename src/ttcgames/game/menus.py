@@ -45,12 +45,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ttcgames.game.atlas import OVERSPEND_RTOL, spend
 from ttcgames.game.dynamics import better_response_dynamics
 from ttcgames.game.equilibria import enumerate_equilibria
 from ttcgames.game.market import Market, MarketError
 from ttcgames.game.optimum import social_optimum
 from ttcgames.game.outcomes import profile_outcome
-from ttcgames.game.payoffs import gather, profile_shares
 from ttcgames.game.shares import is_perfect
 from ttcgames.game.theorems import Theorem2
 
@@ -176,10 +176,6 @@ THEOREM_STATUS = {
 }
 
 
-def _spend(market: Market, profile: np.ndarray, beta: float) -> float:
-    return float(profile_shares(market, profile, beta)[1:] @ gather(market.cost, profile))
-
-
 def menu_game(menu: MenuMarket, beta: float, *, seed: int = 0, all_equilibria: bool = True) -> dict:
     """One beta of the price-competition game: the dynamics' equilibrium actions (theta, margin) and
     margins, the optimum's actions, welfare, price of anarchy (Eq. 9), spend (sum_i s_i c_i) at both,
@@ -192,7 +188,7 @@ def menu_game(menu: MenuMarket, beta: float, *, seed: int = 0, all_equilibria: b
         raise MenuError(f"beta={beta:g}: the better-response dynamics did not converge")
     eq = traj.final
     out, opt = profile_outcome(market, eq, beta), social_optimum(market, beta)
-    eq_spend, opt_spend = _spend(market, eq, beta), _spend(market, opt.profile, beta)
+    eq_spend, opt_spend = spend(market, eq, beta), spend(market, opt.profile, beta)
     entry = {
         "beta": "inf" if is_perfect(beta) else float(beta),
         "equilibrium": menu.actions(eq),
@@ -206,7 +202,7 @@ def menu_game(menu: MenuMarket, beta: float, *, seed: int = 0, all_equilibria: b
         "price_of_anarchy": opt.welfare / out.welfare if out.welfare > 0 else None,
         "equilibrium_spend": eq_spend,
         "optimal_spend": opt_spend,
-        "overspend": bool(eq_spend > opt_spend * (1 + 1e-9)),
+        "overspend": bool(eq_spend > opt_spend + OVERSPEND_RTOL * abs(opt_spend)),
     }
     if all_equilibria:
         eqs = enumerate_equilibria(market, beta)
