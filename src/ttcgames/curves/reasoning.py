@@ -44,7 +44,7 @@ import pandas as pd
 
 from ttcgames.curves.bootstrap import bootstrap_replicates, percentile_interval
 from ttcgames.curves.exact import CURVE_COLUMNS, CurveInputError, read_generations
-from ttcgames.io.jsonl import atomic_write_text
+from ttcgames.io.atomic import atomic_write_text
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -98,9 +98,7 @@ def jitter_counts(reasoning_tokens: np.ndarray, rng: np.random.Generator) -> np.
     return r + rng.uniform(0.0, JITTER_WIDTH, size=r.shape)
 
 
-def bin_edges(
-    reasoning_tokens: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES, *, force_apart: bool = False
-) -> np.ndarray:
+def bin_edges(reasoning_tokens: np.ndarray, quantiles: Sequence[float] = DEFAULT_QUANTILES, *, force_apart: bool = False) -> np.ndarray:
     """One question's bin edges: ``numpy.quantile`` (linear interpolation) of its reasoning tokens;
     with ``force_apart`` each edge is raised to at least ``EDGE_STEP`` above the previous one."""
     r = np.asarray(reasoning_tokens, dtype=float)
@@ -165,17 +163,8 @@ def pool_bins(
         raise ValueError(f"ties must be one of {TIE_RULES}, got {ties!r}")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), JITTER_STREAM]))
     q = _check_quantiles(quantiles)
-    k = q.size - 1
-    for col in ("qid", "reasoning_tokens", "num_tokens", correct_column):
-        if col not in table.columns:
-            raise CurveInputError(f"reasoning curves need column {col!r}; the table has {list(table.columns)}")
-    if table["reasoning_tokens"].isna().any():
-        qid = table.loc[table["reasoning_tokens"].isna(), "qid"].iloc[0]
-        raise CurveInputError(
-            f"question {qid!r} has samples without reasoning_tokens; reasoning curves need a reasoning model's traces"
-        )
-    qids, counts, corrects, tokens = [], [], [], []
-    s_bin, s_cor, s_tok = [], [], []
+    _check_reasoning_table(table, correct_column)
+    questions: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # (qid, bin, correct, tokens) per sample
     dropped = 0
     for qid, group in table.groupby("qid", sort=False):
         r = group["reasoning_tokens"].to_numpy(dtype=float)
@@ -183,31 +172,42 @@ def pool_bins(
         c = group[correct_column].to_numpy(dtype=float)
         keep = keep_samples(r, t, max_total_tokens=max_total_tokens, min_reasoning_tokens=min_reasoning_tokens)
         dropped += int((~keep).sum())
-        if not keep.any():
-            continue
-        r, t, c = r[keep], t[keep], c[keep]
-        if ties == "jitter":
-            r = jitter_counts(r, rng)
-        b = assign_bins(r, bin_edges(r, q, force_apart=ties == "jitter"))
-        qids.append(str(qid))
-        counts.append(np.bincount(b, minlength=k))
-        corrects.append(np.bincount(b, weights=c, minlength=k))
-        tokens.append(np.bincount(b, weights=t, minlength=k))
-        s_bin.append(b)
-        s_cor.append(c)
-        s_tok.append(t)
-    if not qids:
-        raise CurveInputError(
-            f"no sample passes the filter (total tokens < {max_total_tokens} and reasoning tokens > {min_reasoning_tokens})"
-        )
+        if keep.any():
+            questions.append((str(qid), _question_bins(r[keep], q, ties, rng), c[keep], t[keep]))
+    if not questions:
+        raise CurveInputError(f"no sample passes the filter (total tokens < {max_total_tokens} and reasoning tokens > {min_reasoning_tokens})")
+    return _pooled(questions, q.size - 1, dropped)
+
+
+def _check_reasoning_table(table: pd.DataFrame, correct_column: str) -> None:
+    """The columns the reasoning bins need, and a reasoning token count on every sample."""
+    for col in ("qid", "reasoning_tokens", "num_tokens", correct_column):
+        if col not in table.columns:
+            raise CurveInputError(f"reasoning curves need column {col!r}; the table has {list(table.columns)}")
+    if table["reasoning_tokens"].isna().any():
+        qid = table.loc[table["reasoning_tokens"].isna(), "qid"].iloc[0]
+        raise CurveInputError(f"question {qid!r} has samples without reasoning_tokens; reasoning curves need a reasoning model's traces")
+
+
+def _question_bins(reasoning: np.ndarray, quantiles: np.ndarray, ties: str, rng: np.random.Generator) -> np.ndarray:
+    """Bin index per kept sample of one question, at the question's own quantiles (module docstring,
+    step 2: ``jitter`` draws the question's jitter from ``rng`` and forces the edges apart)."""
+    if ties == "jitter":
+        reasoning = jitter_counts(reasoning, rng)
+    return assign_bins(reasoning, bin_edges(reasoning, quantiles, force_apart=ties == "jitter"))
+
+
+def _pooled(questions: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], k: int, dropped: int) -> ReasoningBins:
+    """Per-question counts and sums over ``k`` bins, and the pooled samples, from (qid, bin, correct,
+    tokens) per question."""
     return ReasoningBins(
-        qids=tuple(qids),
-        count=np.vstack(counts).astype(float),
-        correct=np.vstack(corrects),
-        tokens=np.vstack(tokens),
-        sample_bin=np.concatenate(s_bin),
-        sample_correct=np.concatenate(s_cor),
-        sample_tokens=np.concatenate(s_tok),
+        qids=tuple(qid for qid, _, _, _ in questions),
+        count=np.vstack([np.bincount(b, minlength=k) for _, b, _, _ in questions]).astype(float),
+        correct=np.vstack([np.bincount(b, weights=c, minlength=k) for _, b, c, _ in questions]),
+        tokens=np.vstack([np.bincount(b, weights=t, minlength=k) for _, b, _, t in questions]),
+        sample_bin=np.concatenate([b for _, b, _, _ in questions]),
+        sample_correct=np.concatenate([c for _, _, c, _ in questions]),
+        sample_tokens=np.concatenate([t for _, _, _, t in questions]),
         dropped_samples=dropped,
     )
 

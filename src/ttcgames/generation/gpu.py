@@ -174,9 +174,7 @@ def check_driver(gpus: Sequence[GpuInfo], cuda_major: int = DEFAULT_CUDA_MAJOR) 
     branch = driver_major(gpus[0].driver_version)
     if branch < need:
         hint = CUDA12_HINT if cuda_major == 13 else f"Use nodes with a driver >= {need}."
-        raise GpuError(
-            f"NVIDIA driver {gpus[0].driver_version} is too old for CUDA {cuda_major} (needs >= {need}). {hint}"
-        )
+        raise GpuError(f"NVIDIA driver {gpus[0].driver_version} is too old for CUDA {cuda_major} (needs >= {need}). {hint}")
     return branch
 
 
@@ -242,7 +240,11 @@ def preflight(
     check_free_memory(gpus, devices, need_fraction, need_mib)
     log.info(
         "preflight: driver %s (branch %d, CUDA %d needs >= %d), devices %s of %s",
-        gpus[0].driver_version, branch, cuda, required_driver(cuda), ",".join(devices),
+        gpus[0].driver_version,
+        branch,
+        cuda,
+        required_driver(cuda),
+        ",".join(devices),
         "; ".join(f"{g.index}: {g.name}, {g.memory_free_mib}/{g.memory_total_mib} MiB free" for g in gpus),
     )
     return gpus
@@ -350,30 +352,20 @@ def claim_devices(
         raise GpuError(f"this job needs {n} GPU(s); the others ({','.join(skip)}) are filled by other programs (nvidia-smi)")
     lock_dir = Path(lock_dir) if lock_dir is not None else default_lock_dir(env)
     lock_dir.mkdir(parents=True, exist_ok=True)
+    claim = _wait_for_slots(devices, n, lock_dir, timeout_s, poll_s)
+    env["CUDA_VISIBLE_DEVICES"] = ",".join(claim.devices)
+    log.info("claimed GPU(s) %s of %s (locks in %s)", ",".join(claim.devices), ",".join(devices), lock_dir)
+    return claim
+
+
+def _wait_for_slots(devices: list[str], n: int, lock_dir: Path, timeout_s: float, poll_s: float) -> DeviceClaim:
+    """Try the lock-file slots every ``poll_s`` until ``n`` are free (GpuError after ``timeout_s``)."""
     deadline = time.monotonic() + timeout_s
     waited = False
     while True:
-        held: list = []
-        claimed: list[str] = []
-        for dev in devices:
-            fh = open(lock_dir / f"gpu-{dev.replace('/', '_')}.lock", "a+")
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.close()
-                continue
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"pid {os.getpid()}\n")
-            fh.flush()
-            held.append(fh)
-            claimed.append(dev)
-            if len(claimed) == n:
-                env["CUDA_VISIBLE_DEVICES"] = ",".join(claimed)
-                log.info("claimed GPU(s) %s of %s (locks in %s)", ",".join(claimed), ",".join(devices), lock_dir)
-                return DeviceClaim(claimed, held, True)
-        for fh in held:
-            fh.close()
+        claim = _lock_free_slots(devices, n, lock_dir)
+        if claim is not None:
+            return claim
         if time.monotonic() >= deadline:
             raise GpuError(
                 f"no {n} free GPU(s) among {','.join(devices)} after {timeout_s:.0f} s: every lock in {lock_dir} "
@@ -383,6 +375,40 @@ def claim_devices(
             log.info("all %d GPU slots busy (locks in %s); waiting", len(devices), lock_dir)
             waited = True
         time.sleep(poll_s)
+
+
+def _lock_free_slots(devices: list[str], n: int, lock_dir: Path) -> DeviceClaim | None:
+    """One pass over the devices' lock files: the first ``n`` this process can lock, or None (and
+    every lock taken in this pass released) when fewer are free."""
+    held: list = []
+    claimed: list[str] = []
+    for dev in devices:
+        fh = _try_lock(lock_dir / f"gpu-{dev.replace('/', '_')}.lock")
+        if fh is None:
+            continue
+        held.append(fh)
+        claimed.append(dev)
+        if len(claimed) == n:
+            return DeviceClaim(claimed, held, True)
+    for fh in held:
+        fh.close()
+    return None
+
+
+def _try_lock(path: Path):
+    """The open lock file at ``path``, locked (``flock``, non-blocking) and stamped with this pid;
+    None when another process holds it."""
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        return None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}\n")
+    fh.flush()
+    return fh
 
 
 def prepare_gpu_job(

@@ -35,7 +35,10 @@ from ttcgames.generation.base import (
     resolve_engine_name,
 )
 from ttcgames.generation.models import prepare_model
-from ttcgames.io.jsonl import ArtifactError, atomic_write_text, dumps_jsonl, file_sha256, read_jsonl
+from ttcgames.io.atomic import atomic_write_text
+from ttcgames.io.digest import file_sha256
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import dumps_jsonl, read_jsonl
 from ttcgames.io.progress import ShardLog
 from ttcgames.io.shards import MANIFEST, SHARD_RE, TMP_RE, sync_manifest  # noqa: F401 (re-exported names)
 
@@ -78,9 +81,7 @@ def _reasoning_tokens(engine: Engine, sample: Sample) -> int:
     return engine.count_tokens(reasoning_text(sample.text))
 
 
-def samples_to_records(
-    qids: list[str], samples: list[list[Sample]], engine: Engine | None = None, reasoning: bool = False
-) -> list[dict[str, Any]]:
+def samples_to_records(qids: list[str], samples: list[list[Sample]], engine: Engine | None = None, reasoning: bool = False) -> list[dict[str, Any]]:
     """Generation records (docs/contracts.md) for ``samples[i]`` of question ``qids[i]``."""
     records = []
     for qid, per_question in zip(qids, samples, strict=True):
@@ -138,25 +139,11 @@ def run_generation(
         raise ValueError(f"shard_size must be >= 1, got {shard_size}")
     dataset_path, out_path, shard_dir = Path(dataset_path), Path(out_path), Path(shard_dir)
     questions = read_dataset(dataset_path)
-    style = get_prompt_style(provider["prompt"])
     n = provider["samples"]
     shards = [questions[i : i + shard_size] for i in range(0, len(questions), shard_size)]
     shard_paths = [shard_dir / f"shard-{k:05d}.jsonl" for k in range(len(shards))]
-
-    manifest = {
-        "provider": {k: provider[k] for k in PROVIDER_KEYS},
-        "model": model_spec,
-        "seed": int(seed),
-        "shard_size": shard_size,
-        "max_batch_rows": max_batch_rows,
-        "threads": threads,
-        "dataset_sha256": file_sha256(dataset_path),
-        "n_questions": len(questions),
-    }
-    if model_spec.get("engine") == "auto":
-        # The same spec gives other samples on a GPU (vLLM) than on a CPU (transformers).
-        manifest["resolved_engine"] = resolve_engine_name(model_spec)
-    _sync_manifest(shard_dir, manifest)
+    settings = {"seed": int(seed), "shard_size": shard_size, "max_batch_rows": max_batch_rows, "threads": threads}
+    _sync_manifest(shard_dir, _shard_manifest(provider, model_spec, settings, dataset_path, len(questions)))
 
     pending = [k for k, (shard, path) in enumerate(zip(shards, shard_paths)) if not _finished_shard(path, len(shard) * n)]
     summary = {"shards": len(shards), "skipped": len(shards) - len(pending), "generated": 0, "tokens": 0, "seconds": 0.0}
@@ -165,38 +152,69 @@ def run_generation(
     if pending:
         model_dir = prepare_model(model_spec, model_cache_dir)
         engine = load_engine(model_spec, model_dir, threads=threads, max_batch_rows=max_batch_rows, progress=progress)
-        shard_log = ShardLog(
-            f"generate {provider['id']}", total=len(questions), n_shards=len(shards),
-            done=len(questions) - sum(len(shards[k]) for k in pending), done_shards=summary["skipped"],
-        )
-        start = time.perf_counter()
-        for k in pending:
-            shard = shards[k]
-            prompts = [engine.chat_prompt(build_messages(q["question"], style), style.assistant_prefix) for q in shard]
-            samples = engine.generate(
-                prompts,
-                n=n,
-                temperature=float(provider["temperature"]),
-                max_new_tokens=provider["max_new_tokens"],
-                seed=shard_seed(seed, provider["id"], k),
-            )
-            records = samples_to_records([q["qid"] for q in shard], samples, engine, style.reasoning)
-            atomic_write_text(shard_paths[k], dumps_jsonl(records))
-            summary["generated"] += 1
-            tokens = sum(r["num_tokens"] for r in records)
-            summary["tokens"] += tokens
-            shard_log.shard_done(len(shard), tokens=tokens)
-        summary["seconds"] = time.perf_counter() - start
-        log.info(
-            "%s: generated %d shards, %d tokens in %.1f s",
-            provider["id"], summary["generated"], summary["tokens"], summary["seconds"],
-        )
+        _generate_pending(engine, provider, shards, shard_paths, pending, seed, summary)
     # Merge: the shard files' bytes in shard order, so the output does not depend on run history.
     atomic_write_text(out_path, "".join(p.read_text(encoding="utf-8") for p in shard_paths))
     return summary
 
 
+def _generate_pending(
+    engine: Engine, provider: dict[str, Any], shards: list[list[dict]], shard_paths: list[Path], pending: list[int], seed: int, summary: dict
+) -> None:
+    """Step 3 for the ``pending`` shards: generate each, write it atomically, log its progress, and
+    add the shards, tokens and seconds to ``summary``."""
+    n_questions = sum(len(shard) for shard in shards)
+    shard_log = ShardLog(
+        f"generate {provider['id']}",
+        total=n_questions,
+        n_shards=len(shards),
+        done=n_questions - sum(len(shards[k]) for k in pending),
+        done_shards=summary["skipped"],
+    )
+    start = time.perf_counter()
+    for k in pending:
+        records = _generate_shard(engine, provider, shards[k], seed, k)
+        atomic_write_text(shard_paths[k], dumps_jsonl(records))
+        tokens = sum(r["num_tokens"] for r in records)
+        summary["generated"] += 1
+        summary["tokens"] += tokens
+        shard_log.shard_done(len(shards[k]), tokens=tokens)
+    summary["seconds"] = time.perf_counter() - start
+    log.info("%s: generated %d shards, %d tokens in %.1f s", provider["id"], summary["generated"], summary["tokens"], summary["seconds"])
+
+
+def _shard_manifest(
+    provider: dict[str, Any], model_spec: dict[str, Any], settings: dict[str, Any], dataset_path: Path, n_questions: int
+) -> dict[str, Any]:
+    """What the shards depend on (step 2): the provider recipe, the model, ``settings`` (seed, shard
+    size, batching, threads) and the dataset's content; with ``engine: auto`` also the engine it
+    resolves to here (the same spec gives other samples on a GPU, vLLM, than on a CPU, transformers)."""
+    manifest = {
+        "provider": {k: provider[k] for k in PROVIDER_KEYS},
+        "model": model_spec,
+        **settings,
+        "dataset_sha256": file_sha256(dataset_path),
+        "n_questions": n_questions,
+    }
+    if model_spec.get("engine") == "auto":
+        manifest["resolved_engine"] = resolve_engine_name(model_spec)
+    return manifest
+
+
+def _generate_shard(engine: Engine, provider: dict[str, Any], shard: list[dict], seed: int, k: int) -> list[dict[str, Any]]:
+    """The generation records of shard ``k`` (step 3), seeded by ``shard_seed(seed, provider id, k)`` only."""
+    style = get_prompt_style(provider["prompt"])
+    prompts = [engine.chat_prompt(build_messages(q["question"], style), style.assistant_prefix) for q in shard]
+    samples = engine.generate(
+        prompts,
+        n=provider["samples"],
+        temperature=float(provider["temperature"]),
+        max_new_tokens=provider["max_new_tokens"],
+        seed=shard_seed(seed, provider["id"], k),
+    )
+    return samples_to_records([q["qid"] for q in shard], samples, engine, style.reasoning)
+
+
 def _sync_manifest(shard_dir: Path, manifest: dict[str, Any]) -> None:
     """Keep shards only if they were made with exactly these settings (``ttcgames.io.shards.sync_manifest``)."""
     sync_manifest(shard_dir, manifest)
-

@@ -18,6 +18,7 @@ Steps per batch of questions:
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -49,6 +50,17 @@ def _sample(logits: torch.Tensor, temperature: float, generator: torch.Generator
     chosen = (z.gather(1, tok[:, None]) - z_max).squeeze(1).double()
     logprob = chosen - torch.log(weights.sum(dim=-1, dtype=torch.float64))
     return tok, logprob
+
+
+@dataclass
+class _Decoded:
+    """What the decoding loop drew, per sample row: tokens (-1 after the end), lengths, the sum of the
+    tokens' log-probabilities, and whether the row stopped on a stop token (else it hit the cap)."""
+
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+    logprob_sum: torch.Tensor
+    stopped: torch.Tensor
 
 
 class TransformersEngine(ChatTemplateMixin):
@@ -100,9 +112,7 @@ class TransformersEngine(ChatTemplateMixin):
             raise ValueError("model has no end-of-sequence token; cannot tell when a sample stops")
         return torch.tensor(sorted(ids))
 
-    def generate(
-        self, prompts: list[str], *, n: int, temperature: float, max_new_tokens: int, seed: int
-    ) -> list[list[Sample]]:
+    def generate(self, prompts: list[str], *, n: int, temperature: float, max_new_tokens: int, seed: int) -> list[list[Sample]]:
         """``n`` samples per prompt; temperature 0 means greedy (one decode, copied ``n`` times)."""
         check_generation_args(n=n, temperature=temperature, max_new_tokens=max_new_tokens)
         rows_per_prompt = 1 if temperature == 0 else n
@@ -112,9 +122,7 @@ class TransformersEngine(ChatTemplateMixin):
         starts = range(0, len(prompts), per_batch)
         bar = batch_bar(len(starts), "batches", enabled=self.progress)
         for start in starts:
-            batch = self._generate_batch(
-                prompts[start : start + per_batch], rows_per_prompt, temperature, max_new_tokens, generator
-            )
+            batch = self._generate_batch(prompts[start : start + per_batch], rows_per_prompt, temperature, max_new_tokens, generator)
             out.extend(samples * (n // rows_per_prompt) for samples in batch)
             if bar is not None:
                 bar.update(1)
@@ -123,41 +131,52 @@ class TransformersEngine(ChatTemplateMixin):
         return out
 
     @torch.inference_mode()
-    def _generate_batch(
-        self, prompts: list[str], n: int, temperature: float, max_new_tokens: int, generator: torch.Generator
-    ) -> list[list[Sample]]:
+    def _generate_batch(self, prompts: list[str], n: int, temperature: float, max_new_tokens: int, generator: torch.Generator) -> list[list[Sample]]:
+        """``n`` samples of each prompt (module docstring, steps 1-4)."""
+        cache, logits, mask, next_pos = self._prefill(prompts, n)
+        decoded = self._decode(cache, logits, mask, next_pos, temperature, max_new_tokens, generator)
+        samples = [self._to_sample(decoded, r) for r in range(len(prompts) * n)]
+        return [samples[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+    def _forward(self, input_ids, mask, positions, cache, **kwargs) -> torch.Tensor:
+        """The model on ``input_ids`` with the KV cache; the logits of the last position (rows, vocabulary)."""
+        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, **{self._cache_kw: cache}, use_cache=True, **kwargs)
+        return out.logits[:, -1, :]
+
+    def _prefill(self, prompts: list[str], n: int):
+        """Steps 1-2: the left-padded prompts prefilled once, then the cache, the last logits, the mask
+        and the next position repeated ``n`` times (one row per sample, a prompt's rows together)."""
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         mask = enc.attention_mask
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.model.config)
-        out = self.model(
-            input_ids=enc.input_ids,
-            attention_mask=mask,
-            position_ids=positions,
-            **{self._cache_kw: cache},
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        logits = out.logits[:, -1, :]
+        logits = self._forward(enc.input_ids, mask, positions, cache, logits_to_keep=1)
         next_pos = positions[:, -1] + 1
         if n > 1:
             cache.batch_repeat_interleave(n)
             logits = logits.repeat_interleave(n, dim=0)
             mask = mask.repeat_interleave(n, dim=0)
             next_pos = next_pos.repeat_interleave(n, dim=0)
-        total = len(prompts) * n
+        return cache, logits, mask, next_pos
+
+    def _decode(self, cache, logits, mask, next_pos, temperature: float, max_new_tokens: int, generator: torch.Generator) -> _Decoded:
+        """Step 3: draw a token per row until every row drew a stop token or ``max_new_tokens`` are
+        drawn; a row that stops leaves the batch (its cache row is dropped)."""
+        total = logits.shape[0]
+        decoded = _Decoded(
+            tokens=torch.full((total, max_new_tokens), -1, dtype=torch.long),
+            lengths=torch.zeros(total, dtype=torch.long),
+            logprob_sum=torch.zeros(total, dtype=torch.float64),
+            stopped=torch.zeros(total, dtype=torch.bool),
+        )
         rows = torch.arange(total)  # original row of each row still decoding
-        tokens = torch.full((total, max_new_tokens), -1, dtype=torch.long)
-        lengths = torch.zeros(total, dtype=torch.long)
-        logprob_sum = torch.zeros(total, dtype=torch.float64)
-        stopped = torch.zeros(total, dtype=torch.bool)
         for step in range(max_new_tokens):
             tok, logprob = _sample(logits, temperature, generator)
-            tokens[rows, step] = tok
-            lengths[rows] = step + 1
-            logprob_sum[rows] += logprob
+            decoded.tokens[rows, step] = tok
+            decoded.lengths[rows] = step + 1
+            decoded.logprob_sum[rows] += logprob
             is_stop = torch.isin(tok, self.stop_ids)
-            stopped[rows[is_stop]] = True
+            decoded.stopped[rows[is_stop]] = True
             if step == max_new_tokens - 1 or bool(is_stop.all()):
                 break
             if bool(is_stop.any()):
@@ -165,26 +184,18 @@ class TransformersEngine(ChatTemplateMixin):
                 cache.batch_select_indices(keep)
                 rows, tok, mask, next_pos = rows[keep], tok[keep], mask[keep], next_pos[keep]
             mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
-            out = self.model(
-                input_ids=tok[:, None],
-                attention_mask=mask,
-                position_ids=next_pos[:, None],
-                **{self._cache_kw: cache},
-                use_cache=True,
-            )
-            logits = out.logits[:, -1, :]
+            logits = self._forward(tok[:, None], mask, next_pos[:, None], cache)
             next_pos = next_pos + 1
-        samples: list[Sample] = []
-        for r in range(total):
-            length = int(lengths[r])
-            ids = tokens[r, :length].tolist()
-            text_ids = ids[:-1] if stopped[r] else ids
-            samples.append(
-                Sample(
-                    text=self.tokenizer.decode(text_ids, skip_special_tokens=True),
-                    num_tokens=length,
-                    finish_reason="stop" if stopped[r] else "length",
-                    mean_logprob=float(logprob_sum[r] / length),
-                )
-            )
-        return [samples[i * n : (i + 1) * n] for i in range(len(prompts))]
+        return decoded
+
+    def _to_sample(self, decoded: _Decoded, r: int) -> Sample:
+        """Step 4: row ``r`` as a Sample; the stop token counts in ``num_tokens`` but not in the text."""
+        length = int(decoded.lengths[r])
+        stopped = bool(decoded.stopped[r])
+        ids = decoded.tokens[r, :length].tolist()
+        return Sample(
+            text=self.tokenizer.decode(ids[:-1] if stopped else ids, skip_special_tokens=True),
+            num_tokens=length,
+            finish_reason="stop" if stopped else "length",
+            mean_logprob=float(decoded.logprob_sum[r] / length),
+        )

@@ -24,14 +24,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ttcgames.io.jsonl import (
-    ArtifactError,
-    atomic_write_text,
-    dumps_jsonl,
-    file_sha256,
-    read_jsonl,
-    write_csv,
-)
+from ttcgames.io.atomic import atomic_write_text
+from ttcgames.io.csv_file import write_csv
+from ttcgames.io.digest import file_sha256
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import dumps_jsonl, read_jsonl
 from ttcgames.io.progress import ShardLog, batch_bar
 from ttcgames.io.shards import shard_path, sync_manifest
 
@@ -96,11 +93,7 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int, *, equal_leng
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
     batches: list[list[int]] = []
     for i in order:
-        if (
-            batches
-            and len(batches[-1]) < batch_size
-            and (not equal_lengths_only or lengths[batches[-1][0]] == lengths[i])
-        ):
+        if batches and len(batches[-1]) < batch_size and (not equal_lengths_only or lengths[batches[-1][0]] == lengths[i]):
             batches[-1].append(i)
         else:
             batches.append([i])
@@ -170,9 +163,7 @@ class ArmoRMScorer:
             raise ValueError(f"rewards.dtype: {self.dtype!r} is not a torch dtype")
         self._tokenizer = AutoTokenizer.from_pretrained(self.repo, revision=self.revision)
         self._model = (
-            AutoModelForSequenceClassification.from_pretrained(
-                self.repo, revision=self.revision, trust_remote_code=True, dtype=dtype
-            )
+            AutoModelForSequenceClassification.from_pretrained(self.repo, revision=self.revision, trust_remote_code=True, dtype=dtype)
             .to(device)
             .eval()
         )
@@ -305,31 +296,11 @@ def score_file(
     """
     records = read_jsonl(gen_path, required=("qid", "sample", "text"))
     if data_path is not None:
-        questions = {q["qid"]: q["question"] for q in read_jsonl(data_path, required=("qid", "question"))}
-        for i, rec in enumerate(records, start=1):
-            if rec["qid"] not in questions:
-                raise ArtifactError(f"{gen_path}:{i}: qid {rec['qid']!r} is not in {data_path}")
-            rec["question"] = questions[rec["qid"]]
-    scorer_obj: RewardScorer | None = scorer if isinstance(scorer, RewardScorer) else None
-
-    def run(batch: list[dict[str, Any]]) -> list[float]:
-        nonlocal scorer_obj
-        if scorer_obj is None:
-            scorer_obj = get_scorer(scorer)  # type: ignore[arg-type]
-            if progress and hasattr(scorer_obj, "progress"):
-                scorer_obj.progress = True
-        try:
-            rewards = scorer_obj.score(batch)
-        except ArtifactError as exc:
-            raise ArtifactError(f"{gen_path}: {exc}") from exc
-        if len(rewards) != len(batch):
-            raise ValueError(f"{gen_path}: scorer returned {len(rewards)} rewards for {len(batch)} records")
-        return [float(w) for w in rewards]
-
+        _attach_questions(records, gen_path, data_path)
+    run = _LazyScorer(scorer, gen_path, progress)
     if shard_dir is None:
         rewards = run(records)
     else:
-        shards = question_shards(records, shard_size)
         manifest = {
             "scorer": _scorer_spec(scorer),
             "generations_sha256": file_sha256(gen_path),
@@ -337,26 +308,76 @@ def score_file(
             "shard_size": shard_size,
         }
         sync_manifest(shard_dir, manifest)
-        rewards = [0.0] * len(records)
-        keys = [[(records[i]["qid"], records[i]["sample"]) for i in idx] for idx in shards]
-        todo = {k for k in range(len(shards)) if not _finished_reward_shard(shard_path(shard_dir, k), keys[k])}
-        skipped = len(shards) - len(todo)
-        questions = [len({records[i]["qid"] for i in idx}) for idx in shards]
-        shard_log = ShardLog(
-            f"rewards {Path(gen_path).stem}", total=sum(questions), n_shards=len(shards),
-            done=sum(questions) - sum(questions[k] for k in todo), done_shards=skipped,
-        )
-        for k, idx in enumerate(shards):
-            path = shard_path(shard_dir, k)
-            if k in todo:
-                before = getattr(scorer_obj, "tokens_scored", None)
-                values = run([records[i] for i in idx])
-                rows = [{"qid": q, "sample": s, "reward": v} for (q, s), v in zip(keys[k], values)]
-                atomic_write_text(path, dumps_jsonl(rows))
-                after = getattr(scorer_obj, "tokens_scored", None)
-                shard_log.shard_done(questions[k], tokens=after - (before or 0) if after is not None else None)
-            for i, row in zip(idx, read_jsonl(path, required=("reward",))):
-                rewards[i] = float(row["reward"])
-        log.info("%s: %d reward shards, %d already finished", gen_path, len(shards), skipped)
+        rewards = _score_in_shards(records, run, shard_dir, shard_size, gen_path)
     rows = [{"qid": r["qid"], "sample": r["sample"], "reward": repr(float(w))} for r, w in zip(records, rewards)]
     return write_csv(out_path, rows, REWARD_COLUMNS)
+
+
+def _attach_questions(records: list[dict[str, Any]], gen_path: str | os.PathLike, data_path: str | os.PathLike) -> None:
+    """Give each record the ``question`` of its qid from the dataset file (ArtifactError naming the line if absent)."""
+    questions = {q["qid"]: q["question"] for q in read_jsonl(data_path, required=("qid", "question"))}
+    for i, rec in enumerate(records, start=1):
+        if rec["qid"] not in questions:
+            raise ArtifactError(f"{gen_path}:{i}: qid {rec['qid']!r} is not in {data_path}")
+        rec["question"] = questions[rec["qid"]]
+
+
+class _LazyScorer:
+    """Scores batches of records with ``scorer``, building it (and loading its model) at the first batch only;
+    errors name the generations file."""
+
+    def __init__(self, scorer: str | dict[str, Any] | RewardScorer, gen_path: str | os.PathLike, progress: bool) -> None:
+        self.spec = scorer
+        self.scorer: RewardScorer | None = scorer if isinstance(scorer, RewardScorer) else None
+        self.gen_path = gen_path
+        self.progress = progress
+
+    @property
+    def tokens_scored(self) -> int | None:
+        """The scorer's token count so far, for scorers that count tokens (None otherwise or before the first batch)."""
+        return getattr(self.scorer, "tokens_scored", None)
+
+    def __call__(self, batch: list[dict[str, Any]]) -> list[float]:
+        if self.scorer is None:
+            self.scorer = get_scorer(self.spec)  # type: ignore[arg-type]
+            if self.progress and hasattr(self.scorer, "progress"):
+                self.scorer.progress = True
+        try:
+            rewards = self.scorer.score(batch)
+        except ArtifactError as exc:
+            raise ArtifactError(f"{self.gen_path}: {exc}") from exc
+        if len(rewards) != len(batch):
+            raise ValueError(f"{self.gen_path}: scorer returned {len(rewards)} rewards for {len(batch)} records")
+        return [float(w) for w in rewards]
+
+
+def _score_in_shards(
+    records: list[dict[str, Any]], run: _LazyScorer, shard_dir: str | os.PathLike, shard_size: int, gen_path: str | os.PathLike
+) -> list[float]:
+    """Each record's reward, scoring only the shards (``question_shards``) without a finished file and
+    reading every reward back from the shard files, so a resumed run gives the same numbers."""
+    shards = question_shards(records, shard_size)
+    rewards = [0.0] * len(records)
+    keys = [[(records[i]["qid"], records[i]["sample"]) for i in idx] for idx in shards]
+    todo = {k for k in range(len(shards)) if not _finished_reward_shard(shard_path(shard_dir, k), keys[k])}
+    skipped = len(shards) - len(todo)
+    questions = [len({records[i]["qid"] for i in idx}) for idx in shards]
+    shard_log = ShardLog(
+        f"rewards {Path(gen_path).stem}",
+        total=sum(questions),
+        n_shards=len(shards),
+        done=sum(questions) - sum(questions[k] for k in todo),
+        done_shards=skipped,
+    )
+    for k, idx in enumerate(shards):
+        path = shard_path(shard_dir, k)
+        if k in todo:
+            before = run.tokens_scored
+            values = run([records[i] for i in idx])
+            atomic_write_text(path, dumps_jsonl([{"qid": q, "sample": s, "reward": v} for (q, s), v in zip(keys[k], values)]))
+            after = run.tokens_scored
+            shard_log.shard_done(questions[k], tokens=after - (before or 0) if after is not None else None)
+        for i, row in zip(idx, read_jsonl(path, required=("reward",))):
+            rewards[i] = float(row["reward"])
+    log.info("%s: %d reward shards, %d already finished", gen_path, len(shards), skipped)
+    return rewards
