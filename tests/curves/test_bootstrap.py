@@ -1,5 +1,7 @@
 """Tests for ttcgames.curves.bootstrap (seeded percentile bootstrap over questions)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from ttcgames.curves.bootstrap import (
     bootstrap_replicates,
     chunk_generator,
     percentile_interval,
+    question_draws,
 )
 
 TOL = 1e-12
@@ -70,23 +73,50 @@ def test_bad_input_is_rejected(kwargs, message):
         bootstrap_replicates(values, kwargs.pop("n_boot", 10), seed=0, **kwargs)
 
 
+def _draw_by_hand(n_questions: int, seed: int, chunk_size: int, r: int) -> np.ndarray:
+    """The questions replicate ``r`` resamples, as the module docstring defines them and computed
+    without the module: row r % chunk_size of a full chunk's draw from chunk r // chunk_size's own
+    generator, ``default_rng(SeedSequence(seed, spawn_key=(chunk,)))``."""
+    chunk, row = divmod(r, chunk_size)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(chunk,)))
+    return rng.integers(0, n_questions, size=(chunk_size, n_questions))[row]
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     n_boot=st.integers(1, 60),
     chunk_size=st.integers(1, 25),
+    n_questions=st.integers(1, 9),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_property_replicates_do_not_depend_on_chunk_order(n_boot, chunk_size, seed):
-    values = np.linspace(0.0, 1.0, 9)[:, None] * np.array([1.0, 3.0])
-    whole = bootstrap_replicates(values, n_boot, seed=seed, chunk_size=chunk_size)
-    n_chunks = -(-n_boot // chunk_size)
-    # Run the chunks in reverse order, as a parallel scheduler might, and reassemble.
-    parts = {}
-    for c in reversed(range(n_chunks)):
-        size = min(chunk_size, n_boot - c * chunk_size)
-        parts[c] = bootstrap_chunk(values, seed=seed, chunk_index=c, size=size)
-    again = np.concatenate([parts[c] for c in range(n_chunks)])
-    np.testing.assert_allclose(whole, again, atol=TOL)
+def test_property_each_replicate_is_its_own_chunks_draw(n_boot, chunk_size, n_questions, seed):
+    """Replicate r is the mean over the questions its own chunk's generator draws for it, so it
+    depends on (seed, chunk_size, r) only: not on n_boot, the number of chunks or the order they
+    run in. ``question_draws`` returns exactly these draws (the paired bootstrap of
+    ttcgames.uncertainty resamples the same questions as the curves' bands)."""
+    values = np.random.default_rng(seed).random((n_questions, 2)) * np.array([1.0, 300.0])
+    reps = bootstrap_replicates(values, n_boot, seed=seed, chunk_size=chunk_size)
+    draws = question_draws(n_questions, n_boot, seed=seed, chunk_size=chunk_size)
+    assert reps.shape == (n_boot, 2) and draws.shape == (n_boot, n_questions)
+    for r in range(n_boot):
+        idx = _draw_by_hand(n_questions, seed, chunk_size, r)
+        np.testing.assert_array_equal(draws[r], idx)
+        np.testing.assert_allclose(reps[r], values[idx].mean(axis=0), rtol=TOL, atol=TOL)
+
+
+def test_chunks_run_in_parallel_in_any_order_give_the_sequential_replicates():
+    """A parallel scheduler runs the chunks in threads, out of order, interleaved with another
+    seed's chunks: the reassembled replicates equal the sequential run's to the bit."""
+    values = np.random.default_rng(0).random((13, 3))
+    n_boot, chunk_size = 95, 10
+    sizes = [min(chunk_size, n_boot - c * chunk_size) for c in range(10)]
+    jobs = [(seed, c) for c in (7, 2, 9, 0, 5, 1, 8, 3, 6, 4) for seed in (21, 22)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parts = dict(zip(jobs, pool.map(lambda job: bootstrap_chunk(values, seed=job[0], chunk_index=job[1], size=sizes[job[1]]), jobs)))
+    for seed in (21, 22):
+        again = np.concatenate([parts[(seed, c)] for c in range(10)])
+        assert again.tobytes() == bootstrap_replicates(values, n_boot, seed=seed, chunk_size=chunk_size).tobytes()
+    assert not np.array_equal(parts[(21, 0)], parts[(22, 0)])
 
 
 @settings(max_examples=30, deadline=None)
