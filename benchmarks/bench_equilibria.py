@@ -15,8 +15,8 @@
     beta at a time (target: every beta under 50 ms); the brute force checks the 9 identical providers
     at --symmetric-baseline-betas.
 
-Usage: python benchmarks/bench_equilibria.py [--baseline-betas 1 50 93 inf] [--symmetric-baseline-betas 50]
-       [--repeat 3] [--out benchmarks/out]
+Usage: python benchmarks/bench_equilibria.py [options]; ``--help`` lists them with their defaults,
+which are defined once, in ``main``'s argument parser.
 """
 
 from __future__ import annotations
@@ -66,13 +66,14 @@ def per_beta_times(market, betas, repeat):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--baseline-betas", nargs="+", default=["0", "50", "93", "inf"],
-                    help="indices into the 100 betas (or 'inf') to run the brute force on")
+                    help="indices into the 100 betas (or 'inf') to run the brute force on (default: %(default)s)")
     ap.add_argument("--symmetric-baseline-betas", nargs="*", default=["50"],
-                    help="indices into the 100 betas (or 'inf') to check the 9 identical providers by brute force")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--out", default="benchmarks/out")
+                    help="indices into the 100 betas (or 'inf') to check the 9 identical providers by brute force "
+                         "(default: %(default)s; none: no check)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per timing, the median is reported (default: %(default)s)")
+    ap.add_argument("--out", default="benchmarks/out", help="folder of bench_equilibria.json (default: %(default)s)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,9 @@
 The real traces cannot be downloaded on our build machines, so this writes synthetic ones in the
 released format (tests/trace_fixtures.py) with the paper's sizes: 9 non-reasoning models x 128
 samples and 3 reasoning models x 32 samples per question; GSM8K 1319 questions, AIME and GPQA as
-given below. Texts are short unless --text-bytes pads them (the real texts are a few hundred to a
-few thousand characters). Then it runs the whole workflow on them:
+given below. Sample texts (the records' ``answers``) are short unless --text-bytes pads each of them
+(the real texts are a few hundred to a few thousand characters; the verifier's ``explanations``
+strings stay as they are). Then it runs the whole workflow on them:
 
     python benchmarks/bench_traces.py --workdir /tmp/tracebench [--text-bytes 1500]
 
@@ -15,6 +16,7 @@ clone of this repository (the workflow writes its results/ there).
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -41,10 +43,21 @@ def models() -> tuple[tf.FixtureModel, ...]:
     return tuple(out)
 
 
+def pad_answers(path: Path, n_bytes: int) -> None:
+    """Prefix every sample text of a trace file (each record's ``answers``) with about ``n_bytes`` of
+    filler that holds no number or answer letter, so every label is unchanged; ``explanations`` are untouched."""
+    pad = "x " * (n_bytes // 2)
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for rec in records:
+        rec["answers"] = [pad + text for text in rec["answers"]]
+    path.write_text("".join(json.dumps(rec) + "\n" for rec in records), encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", required=True)
-    ap.add_argument("--text-bytes", type=int, default=0, help="pad every explanation to about this length")
+    ap.add_argument("--text-bytes", type=int, default=0,
+                    help="make every sample text (the records' 'answers', not the verifier's 'explanations') about this many bytes longer")
     args = ap.parse_args()
     work = Path(args.workdir).resolve()
     traces = work / "bench-traces"
@@ -54,10 +67,8 @@ def main() -> int:
         paths = tf.write_trace_folder(traces, folders={folder: letters}, models=models(), n_questions=n,
                                       seed=i, corrupt=False)
         if args.text_bytes:
-            pad = "x " * (args.text_bytes // 2)
             for p in paths[folder].values():
-                text = p.read_text().replace("Let me think step by step.", "Let me think step by step. " + pad)
-                p.write_text(text)
+                pad_answers(p, args.text_bytes)
     t_write = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in traces.rglob("*.jsonl"))
     local = work / "bench-traces.yaml"
