@@ -43,7 +43,7 @@ rule all:
     default_target: True
     input:
         targets("all"),
-        segment_targets(),  # heterogeneous users, only when market.segments is set
+        SEGMENT_TARGETS,  # heterogeneous users, only when market.segments is set
 
 
 # Named partial targets: rerun the pipeline up to one stage.

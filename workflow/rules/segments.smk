@@ -3,11 +3,12 @@
 # set: unset, no job and no file is added and every other artifact is unchanged.
 
 
-def segment_targets():
-    """The segments JSON of every game when market.segments is set, else nothing."""
-    if not config["market"].get("segments"):
-        return []
-    return [game_path(d, m, "segments.json") for d in DATASETS for m in METHODS]
+# The segments JSON of every game when market.segments is set, else nothing (rule all and segments_only).
+SEGMENT_TARGETS = (
+    [game_path(d, m, "segments.json") for d in DATASETS for m in METHODS]
+    if config["market"].get("segments")
+    else []
+)
 
 
 rule segments:
@@ -35,4 +36,4 @@ rule segments:
 
 rule segments_only:
     input:
-        segment_targets(),
+        SEGMENT_TARGETS,
