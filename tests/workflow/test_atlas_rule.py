@@ -3,33 +3,20 @@ the rule writes what ttcgames.game.atlas computes for the config's grid, and the
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from workflow_copy import copy_workflow
+from workflow_copy import SMALL_DEFAULT_MARKET, copy_workflow, run_snakemake
 
 from ttcgames.game.atlas import AtlasGrid, atlas_columns, atlas_rows
 from ttcgames.game.market import read_market_csv
 from ttcgames.io.csv_file import write_csv
 
 pytest.importorskip("snakemake")
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 OVERLAY = """atlas:
   margins: [0.1, 0.25, 1.0]
   alpha_multipliers: [0.5, 1.0, 2.0]
   price_multipliers: [1.0]
   betas: [1000, inf]
-"""
-MARKET = """provider,theta,accuracy,tokens,price_per_million
-smol-direct-t03,1,0.56,9.6,10.0
-smol-direct-t03,2,0.60,19.2,10.0
-smol-direct-t06,1,0.37,10.3,7.0
-smol-direct-t06,2,0.45,20.6,7.0
-smol-equation-t05,1,0.37,13.3,4.0
-smol-equation-t05,2,0.43,26.6,4.0
 """
 
 
@@ -40,26 +27,20 @@ def wf(tmp_path_factory):
     return root
 
 
-def snakemake(root: Path, *args: str) -> str:
-    out = subprocess.run([str(SNAKEMAKE), "--cores", "1", *args], cwd=root, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout + out.stderr
-
-
 def test_atlas_only_plans_one_atlas_per_game_and_all_plans_none(wf):
-    plan = snakemake(wf, "-n", "atlas_only")
+    plan = run_snakemake(wf, "-n", "atlas_only")
     assert plan.count("rule atlas:") == 2 and plan.count("rule figure_atlas:") == 2  # arith x (majority, bon)
     for method in ("majority", "bon"):
         assert f"results/atlas/arith/{method}.csv" in plan and f"results/atlas/arith/{method}.poa.png" in plan
-    assert "rule atlas:" not in snakemake(wf, "-n")
+    assert "rule atlas:" not in run_snakemake(wf, "-n")
 
 
 def test_the_rule_writes_the_atlas_of_the_configured_grid_and_its_figures(wf, tmp_path):
     market = wf / "results" / "markets" / "arith" / "bon.csv"
     market.parent.mkdir(parents=True, exist_ok=True)
-    market.write_text(MARKET)
+    market.write_text(SMALL_DEFAULT_MARKET)
     targets = [f"results/atlas/arith/bon.{s}" for s in ("csv", "poa.png", "spend.pdf")]
-    snakemake(wf, "--configfile", "config/config.yaml", "atlas.yaml", "--allowed-rules", "atlas", "figure_atlas", "--", *targets)
+    run_snakemake(wf, "--configfile", "config/config.yaml", "atlas.yaml", "--allowed-rules", "atlas", "figure_atlas", "--", *targets)
     base = read_market_csv(market, alpha=0.008, baseline=0.1, margin=0.25, v0=0.0)
     grid = AtlasGrid((0.1, 0.25, 1.0), (0.5, 1.0, 2.0), (1.0,), (1000.0, float("inf")))
     expected = write_csv(tmp_path / "expected.csv", atlas_rows(base, grid, seed=0), atlas_columns(base.providers))

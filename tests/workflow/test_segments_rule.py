@@ -5,30 +5,18 @@ ttcgames.game.segments.analyse_segments computes for the config's segments."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from workflow_copy import copy_workflow
+from workflow_copy import SMALL_DEFAULT_MARKET, copy_workflow, run_snakemake
 
 from ttcgames.game import segments as sg
 
 pytest.importorskip("snakemake")
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 OVERLAY = """market:
   segments:
     - {name: casual, weight: 0.7, alpha_scale: 0.5}
     - {name: expert, weight: 0.3, alpha_scale: 2.5, beta: inf, v0: -0.001}
-"""
-MARKET = """provider,theta,accuracy,tokens,price_per_million
-smol-direct-t03,1,0.56,9.6,10.0
-smol-direct-t03,2,0.60,19.2,10.0
-smol-direct-t06,1,0.37,10.3,7.0
-smol-direct-t06,2,0.45,20.6,7.0
-smol-equation-t05,1,0.37,13.3,4.0
-smol-equation-t05,2,0.43,26.6,4.0
 """
 
 
@@ -39,16 +27,10 @@ def wf(tmp_path_factory):
     return root
 
 
-def snakemake(root: Path, *args: str) -> str:
-    out = subprocess.run([str(SNAKEMAKE), "--cores", "1", *args], cwd=root, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout + out.stderr
-
-
 def test_unset_segments_plan_no_job_and_set_segments_one_per_game(wf):
-    plain = snakemake(wf, "-n", "--configfile", "config/config.yaml")
+    plain = run_snakemake(wf, "-n", "--configfile", "config/config.yaml")
     assert "rule segments:" not in plain and "segments.json" not in plain
-    seg = snakemake(wf, "-n", "--configfile", "config/config.yaml", "segments.yaml")
+    seg = run_snakemake(wf, "-n", "--configfile", "config/config.yaml", "segments.yaml")
     assert seg.count("rule segments:") == 2  # arith x (majority, bon)
     for method in ("majority", "bon"):
         assert f"results/games/arith/{method}.segments.json" in seg
@@ -57,9 +39,9 @@ def test_unset_segments_plan_no_job_and_set_segments_one_per_game(wf):
 def test_the_rule_writes_the_mixture_of_the_configured_segments(wf):
     market = wf / "results" / "markets" / "arith" / "majority.csv"
     market.parent.mkdir(parents=True, exist_ok=True)
-    market.write_text(MARKET)
+    market.write_text(SMALL_DEFAULT_MARKET)
     target = "results/games/arith/majority.segments.json"
-    snakemake(wf, "--configfile", "config/config.yaml", "segments.yaml", "--allowed-rules", "segments", "--", target)
+    run_snakemake(wf, "--configfile", "config/config.yaml", "segments.yaml", "--allowed-rules", "segments", "--", target)
     doc = json.loads((wf / target).read_text())
     segments = sg.segments_from_config(
         [{"name": "casual", "weight": 0.7, "alpha_scale": 0.5}, {"name": "expert", "weight": 0.3, "alpha_scale": 2.5, "beta": "inf", "v0": -0.001}]
