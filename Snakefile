@@ -17,7 +17,7 @@ include: "workflow/rules/common.smk"
 
 
 # Samples come from the models (generate) or from the authors' released traces (source: traces).
-if ttc.uses_traces(config):
+if CFG.uses_traces:
 
     include: "workflow/rules/traces.smk"
 
@@ -104,9 +104,5 @@ localrules:
     market,
     table2,
     table2_render,
-    figure_values,
-    figure_dynamics,
-    figure_uncertainty,
-    figure_curves,
-    figure_inefficiency,
+    figure,
     figure_overview,

@@ -112,15 +112,16 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "gpu-smoke.yaml")
     parser.add_argument("--tol", type=float, default=0.05, help="bf16 tolerance for rewards (default 0.05)")
     args = parser.parse_args()
-    from ttcgames.config import core as ttc
+    from ttcgames.config import WorkflowConfig
+    from ttcgames.config.validation import load_config
     from ttcgames.rewards.armorm import ArmoRMScorer
 
-    config = ttc.load_config(args.config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    config = load_config(args.config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
     print("-- throughput (from the jobs' progress lines)")
     for row in throughput(args.workdir):
         print(row)
     print("-- ArmoRM model card example")
-    scorer = ArmoRMScorer(**{k: v for k, v in ttc.reward_scorer(config).items() if k != "kind"})
+    scorer = ArmoRMScorer(**{k: v for k, v in WorkflowConfig.from_dict(config).reward_scorer().items() if k != "kind"})
     scorer._load()
     failures = card_check(scorer, args.tol)
     print("-- batched vs single scoring")

@@ -1,4 +1,5 @@
-"""ttcgames.config.core: schema defaults, validation messages naming the key, and the rule table."""
+"""ttcgames.config: schema defaults, validation messages naming the key and the file, the named
+cross-reference checks, and the typed view (WorkflowConfig) the rules ask."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import pytest
 yaml = pytest.importorskip("yaml")
 pytest.importorskip("jsonschema")
 
-from ttcgames.config import core as ttc  # noqa: E402
+from ttcgames.config import checks  # noqa: E402
+from ttcgames.config.errors import ConfigError  # noqa: E402
+from ttcgames.config.layers import config_layers, key_owner  # noqa: E402
+from ttcgames.config.schema import load_schema, load_yaml, resolve_ref  # noqa: E402
+from ttcgames.config.validation import load_config, validate_config  # noqa: E402
+from ttcgames.config.view import Combo, WorkflowConfig, canonical, wildcard_regex  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -19,12 +25,12 @@ SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 @pytest.fixture()
 def cfg() -> dict:
-    return ttc.load_yaml(ROOT / "config" / "config.yaml")
+    return load_yaml(ROOT / "config" / "config.yaml")
 
 
 def _error(config: dict) -> str:
-    with pytest.raises(ttc.ConfigError) as info:
-        ttc.validate_config(config, SCHEMA, source="test.yaml")
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA, source="test.yaml")
     return str(info.value)
 
 
@@ -38,24 +44,24 @@ def test_shipped_configs_validate(name):
     if name in OVERLAYS:
         from snakemake.utils import update_config
 
-        config = ttc.load_yaml(ROOT / "config" / "config.yaml")
-        update_config(config, ttc.load_yaml(ROOT / "config" / name))
-        config = ttc.validate_config(config, SCHEMA, source=f"config/config.yaml + config/{name}")
+        config = load_yaml(ROOT / "config" / "config.yaml")
+        update_config(config, load_yaml(ROOT / "config" / name))
+        config = validate_config(config, SCHEMA, source=f"config/config.yaml + config/{name}")
     else:
-        config = ttc.load_config(ROOT / "config" / name, SCHEMA)
-    assert ttc.combos(config)
+        config = load_config(ROOT / "config" / name, SCHEMA)
+    assert WorkflowConfig.from_dict(config).combos()
 
 
 def test_schema_declares_draft_2020_12():
-    schema = ttc.load_schema(SCHEMA)
+    schema = load_schema(SCHEMA)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
 def _walk(schema: dict, root: dict, where: str):
-    schema = ttc._resolve(schema, root)
+    schema = resolve_ref(schema, root)
     required = set(schema.get("required", []))
     for key, sub in schema.get("properties", {}).items():
-        sub_r = ttc._resolve(sub, root)
+        sub_r = resolve_ref(sub, root)
         yield f"{where}.{key}", sub_r, key in required
         yield from _walk(sub, root, f"{where}.{key}")
     if isinstance(schema.get("items"), dict):
@@ -65,7 +71,7 @@ def _walk(schema: dict, root: dict, where: str):
 
 
 def test_every_schema_key_has_description_and_default_unless_required():
-    schema = ttc.load_schema(SCHEMA)
+    schema = load_schema(SCHEMA)
     missing = []
     for where, sub, required in _walk(schema, schema, "config"):
         if "description" not in sub:
@@ -88,8 +94,8 @@ def test_defaults_are_filled_recursively(cfg):
     del cfg["market"]
     del cfg["games"]["sweep"]["num"]
     del cfg["providers"][0]["temperature"]
-    ttc.validate_config(cfg, SCHEMA)
-    assert cfg["market"] == {"baseline": 0.1, "margin": 0.25, "v0": 0.0}
+    validate_config(cfg, SCHEMA)
+    assert {k: cfg["market"][k] for k in ("baseline", "margin", "v0")} == {"baseline": 0.1, "margin": 0.25, "v0": 0.0}
     assert cfg["games"]["sweep"]["num"] == 100
     assert cfg["providers"][0]["temperature"] == pytest.approx(0.7)
 
@@ -171,7 +177,7 @@ def test_economic_keys_have_no_silent_default(cfg, section, key):
 
 def _schema_mappings(schema: dict, root: dict, where: str):
     """Every object schema with declared properties, by location (items as [], map values as *)."""
-    schema = ttc._resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if "properties" in schema:
         yield where, schema
     for key, sub in schema.get("properties", {}).items():
@@ -183,7 +189,7 @@ def _schema_mappings(schema: dict, root: dict, where: str):
 
 
 def test_every_mapping_of_the_main_schema_is_closed():
-    schema = ttc.load_schema(SCHEMA)
+    schema = load_schema(SCHEMA)
     open_ = [where for where, sub in _schema_mappings(schema, schema, "config") if sub.get("additionalProperties", True) is not False]
     # models.*.vllm declares tensor_parallel_size (the job's GPUs) but holds vllm.LLM's own kwargs.
     assert open_ == ["config.models.*.vllm"]
@@ -192,8 +198,8 @@ def test_every_mapping_of_the_main_schema_is_closed():
 def test_trace_schema_keys_are_known_to_the_main_schema():
     """traces.schema.yaml's partial views (top level, dataset and provider entries) add no key the
     closed main schema would refuse; its own sections (traces, reasoning) are closed."""
-    main = ttc.load_schema(SCHEMA)
-    trace = ttc.load_schema(ROOT / "workflow" / "schemas" / "traces.schema.yaml")
+    main = load_schema(SCHEMA)
+    trace = load_schema(ROOT / "workflow" / "schemas" / "traces.schema.yaml")
     main_maps = dict(_schema_mappings(main, main, "config"))
     for where, sub in _schema_mappings(trace, trace, "config"):
         if where in main_maps:
@@ -207,7 +213,7 @@ def test_unknown_key_in_a_trace_section_is_refused(cfg):
     from ttcgames.config import traces as trace_config
 
     cfg["traces"] = {"null_reward": "fail"}
-    with pytest.raises(ttc.ConfigError, match=r"x.yaml: traces.null_reward: unknown key \(did you mean 'null_rewards'\?\)"):
+    with pytest.raises(ConfigError, match=r"x.yaml: traces.null_reward: unknown key \(did you mean 'null_rewards'\?\)"):
         trace_config.validate_trace_config(cfg, source="x.yaml")
 
 
@@ -217,13 +223,13 @@ def test_error_names_the_overlay_that_holds_the_key(tmp_path, cfg):
     overlay["datasets"][0]["alpah"] = 0.02
     del overlay["datasets"][0]["alpha"]
     (tmp_path / "overlay.yaml").write_text(yaml.safe_dump(overlay))
-    layers = ttc.config_layers([ROOT / "config" / "config.yaml", tmp_path / "overlay.yaml"], {"seed": -1})
+    layers = config_layers([ROOT / "config" / "config.yaml", tmp_path / "overlay.yaml"], {"seed": -1})
     merged = copy.deepcopy(cfg)
     merged["datasets"] = copy.deepcopy(overlay["datasets"])
     merged["market"]["marg1n"] = 0.3
     merged["seed"] = -1
-    with pytest.raises(ttc.ConfigError) as info:
-        ttc.validate_config(merged, SCHEMA, source="merged", layers=layers)
+    with pytest.raises(ConfigError) as info:
+        validate_config(merged, SCHEMA, source="merged", layers=layers)
     lines = str(info.value).splitlines()[1:]
     over = str(tmp_path / "overlay.yaml")
     assert any(line.strip().startswith(f"{over}: datasets[0].alpah: unknown key (did you mean 'alpha'?)") for line in lines), lines
@@ -236,15 +242,15 @@ def test_key_owner_follows_snakemakes_merge():
     base = {"market": {"margin": 0.25, "v0": 0}, "datasets": [{"id": "a", "alpha": 1}], "seed": 0}
     over = {"market": {"v0": 1}, "datasets": [{"id": "b"}]}
     layers = [("base", base), ("over", over)]
-    assert ttc.key_owner(["market", "margin"], layers) == "base"  # mappings merge key by key
-    assert ttc.key_owner(["market", "v0"], layers) == "over"
-    assert ttc.key_owner(["datasets", 0, "alpha"], layers) == "over"  # lists are replaced whole
-    assert ttc.key_owner(["seed"], layers) == "base"
-    assert ttc.key_owner(["nothing"], layers) is None
+    assert key_owner(["market", "margin"], layers) == "base"  # mappings merge key by key
+    assert key_owner(["market", "v0"], layers) == "over"
+    assert key_owner(["datasets", 0, "alpha"], layers) == "over"  # lists are replaced whole
+    assert key_owner(["seed"], layers) == "base"
+    assert key_owner(["nothing"], layers) is None
     # A scalar in a later layer replaces an earlier mapping; a later mapping then starts afresh.
     layers = [("a", {"m": {"x": 1}}), ("b", {"m": 3}), ("c", {"m": {"y": 2}})]
-    assert ttc.key_owner(["m", "x"], layers) == "c"
-    assert ttc.key_owner(["m"], layers) == "c"
+    assert key_owner(["m", "x"], layers) == "c"
+    assert key_owner(["m"], layers) == "c"
 
 
 @pytest.mark.parametrize("beta", [0, -5, "infinity"])
@@ -272,45 +278,52 @@ def test_table_methods_must_be_run(cfg):
 
 
 def test_combos_and_engines(cfg):
-    ttc.validate_config(cfg, SCHEMA)
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
     n = len(cfg["datasets"]) * len(cfg["providers"]) * len(cfg["methods"])
-    assert len(ttc.combos(cfg)) == n
-    assert ttc.providers_by_engine(cfg, "transformers") == ttc.provider_ids(cfg)
-    assert ttc.providers_by_engine(cfg, "vllm") == []
+    assert len(view.combos()) == n
+    assert view.providers_by_engine("transformers") == view.provider_ids
+    assert view.providers_by_engine("vllm") == []
     cfg["models"]["big"] = {"source": "hub", "repo": "Qwen/Qwen2.5-7B-Instruct", "engine": "vllm"}
     cfg["models"]["either"] = {"source": "hub", "repo": "Qwen/Qwen2.5-3B-Instruct", "engine": "auto"}
     cfg["providers"][0]["model"], cfg["providers"][1]["model"] = "big", "either"
-    ids = ttc.provider_ids(cfg)
-    assert ttc.scheduled_on_gpu(cfg) == [ids[0]]
-    assert ttc.scheduled_on_cpu(cfg) == ids[1:]
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
+    ids = view.provider_ids
+    assert view.scheduled_on_gpu() == [ids[0]]
+    assert view.scheduled_on_cpu() == ids[1:]
+    assert view.models_from("hub") == ["big", "either"]
 
 
 def test_wildcard_regex_matches_exactly_the_ids():
-    rx = re.compile(ttc.wildcard_regex(["smol", "smol-t07"]))
+    rx = re.compile(wildcard_regex(["smol", "smol-t07"]))
     assert rx.fullmatch("smol") and rx.fullmatch("smol-t07")
     assert not rx.fullmatch("smol-t0") and not rx.fullmatch("other")
-    assert not re.compile(ttc.wildcard_regex([])).fullmatch("")
+    assert not re.compile(wildcard_regex([])).fullmatch("")
 
 
 @pytest.mark.parametrize("beta,label", [(1000, "1000"), (1e5, "100000"), (0.5, "0.5"), ("inf", "inf")])
-def test_beta_label(beta, label):
-    assert ttc.beta_label(beta) == label
+def test_betas_are_labels_for_the_command_line(cfg, beta, label):
+    cfg["games"]["betas"] = [beta, 2000]
+    cfg["games"]["figure_beta"] = cfg["games"]["table_beta"] = beta
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
+    assert view.betas() == [label, "2000"]
+    assert view.table_beta == view.figure_beta == label
 
 
 def test_the_removed_all_equilibria_guard_is_rejected_by_name(cfg):
     """Every pure equilibrium is always found now; an old config's size guard is an error, not ignored."""
     cfg["games"]["all_equilibria_max_profiles"] = 100000
-    with pytest.raises(ttc.ConfigError, match="all_equilibria_max_profiles"):
-        ttc.validate_config(cfg, SCHEMA)
+    with pytest.raises(ConfigError, match="all_equilibria_max_profiles"):
+        validate_config(cfg, SCHEMA)
 
 
 def test_provider_methods_shape_the_table(cfg):
     cfg["providers"][0]["methods"] = ["majority"]
-    ttc.validate_config(cfg, SCHEMA)
-    assert ttc.providers_for(cfg, "bon") == ttc.provider_ids(cfg)[1:]
-    assert ttc.providers_for(cfg, "majority") == ttc.provider_ids(cfg)
-    assert ttc.Combo("arith", ttc.provider_ids(cfg)[0], "bon") not in ttc.combos(cfg)
-    assert len(ttc.combos(cfg)) == 2 * len(cfg["providers"]) - 1
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
+    assert view.providers_for("bon") == view.provider_ids[1:]
+    assert view.providers_for("majority") == view.provider_ids
+    assert view.provider(view.provider_ids[0]).methods == ("majority",)
+    assert Combo("arith", view.provider_ids[0], "bon") not in view.combos()
+    assert len(view.combos()) == 2 * len(cfg["providers"]) - 1
 
 
 def test_provider_methods_must_be_configured(cfg):
@@ -333,41 +346,43 @@ def test_trace_kind_needs_trace_source(cfg):
 
 
 def test_load_config_reports_missing_file(tmp_path):
-    with pytest.raises(ttc.ConfigError, match="nope.yaml: file not found"):
-        ttc.load_config(tmp_path / "nope.yaml", SCHEMA)
+    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+        load_config(tmp_path / "nope.yaml", SCHEMA)
 
 
 def test_stage_params_leave_out_market_only_keys(cfg):
     """Prices and alpha must not reach generation or data params (Snakemake reruns on params)."""
-    ttc.validate_config(cfg, SCHEMA)
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
     pid, did = cfg["providers"][0]["id"], cfg["datasets"][0]["id"]
-    assert "price_per_million" not in ttc.generation_recipe(cfg, pid)
-    assert "alpha" not in ttc.dataset_spec(cfg, did)
-    assert set(ttc.generation_settings(cfg)) == {"shard_size", "max_batch_rows", "threads"}
+    assert "price_per_million" not in view.generation_recipe(pid)
+    assert "alpha" not in view.dataset(did).loader_spec()
+    assert set(view.generation_settings()) == {"shard_size", "max_batch_rows", "threads"}
+    assert view.market_params(did)["alpha"] == cfg["datasets"][0]["alpha"]
+    assert view.prices([pid]) == {pid: cfg["providers"][0]["price_per_million"]}
 
 
 def test_dataset_prompts_swap_a_providers_style_on_that_dataset_only(cfg):
     cfg["datasets"][0]["prompts"] = {cfg["providers"][0]["prompt"]: "plain"}
-    ttc.validate_config(cfg, SCHEMA)
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
     pid, did = cfg["providers"][0]["id"], cfg["datasets"][0]["id"]
-    assert ttc.generation_recipe(cfg, pid, did)["prompt"] == "plain"
-    assert ttc.generation_recipe(cfg, pid)["prompt"] == cfg["providers"][0]["prompt"]
-    assert "prompts" not in ttc.dataset_spec(cfg, did)  # not a loader key: data params do not change
+    assert view.generation_recipe(pid, did)["prompt"] == "plain"
+    assert view.generation_recipe(pid)["prompt"] == cfg["providers"][0]["prompt"]
+    assert "prompts" not in view.dataset(did).loader_spec()  # not a loader key: data params do not change
 
 
 def test_paper_config_asks_and_grades_as_the_reference():
     """config/paper.yaml: GSM8K and AIME with the boxed prompt, GPQA (gpqa_extended, options shuffled by
     random.Random(1234)) with its own prompt, all graded by the reference's verifiers."""
-    paper = ttc.load_config(ROOT / "config" / "paper.yaml", SCHEMA)
-    gpqa = ttc.dataset(paper, "gpqa")
+    paper = WorkflowConfig.from_dict(load_config(ROOT / "config" / "paper.yaml", SCHEMA))
+    gpqa = paper.dataset("gpqa").entry
     assert (gpqa["hub_config"], gpqa["shuffle_seed"]) == ("gpqa_extended", 1234)
-    kinds = {d: ttc.grading_kind(paper, d) for d in ttc.dataset_ids(paper)}
+    kinds = {d.id: d.grading for d in paper.datasets}
     assert kinds == {"gsm8k": "reference-numeric", "gpqa": "reference-choice", "aime": "reference-numeric"}
-    for p in paper["providers"]:
-        reasoning = "reasoning" in p["methods"]
-        styles = {d: ttc.generation_recipe(paper, p["id"], d)["prompt"] for d in ttc.dataset_ids(paper)}
+    for p in paper.providers:
+        reasoning = "reasoning" in p.methods
+        styles = {d: paper.generation_recipe(p.id, d)["prompt"] for d in paper.dataset_ids}
         expected = "think" if reasoning else "boxed"
-        assert styles == {"gsm8k": expected, "aime": expected, "gpqa": "think" if reasoning else "plain"}, p["id"]
+        assert styles == {"gsm8k": expected, "aime": expected, "gpqa": "think" if reasoning else "plain"}, p.id
 
 
 def test_dataset_prompts_are_checked(cfg):
@@ -378,8 +393,8 @@ def test_dataset_prompts_are_checked(cfg):
 
 
 def test_canonical_params_ignore_key_order():
-    assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})) == ["a", "b"]
-    assert list(ttc.canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})["a"]["c"][0]) == ["e", "f"]
+    assert list(canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})) == ["a", "b"]
+    assert list(canonical({"b": 1, "a": {"d": 2, "c": [{"f": 1, "e": 2}]}})["a"]["c"][0]) == ["e", "f"]
 
 
 def test_loader_keys_get_no_injected_defaults(cfg):
@@ -391,18 +406,59 @@ def test_loader_keys_get_no_injected_defaults(cfg):
 
 
 def test_grading_kind_per_dataset(cfg):
-    ttc.validate_config(cfg, SCHEMA)
+    validate_config(cfg, SCHEMA)
     did = cfg["datasets"][0]["id"]
-    assert ttc.grading_kind(cfg, did) == cfg["grading"]["kind"]
+    assert WorkflowConfig.from_dict(cfg).dataset(did).grading == cfg["grading"]["kind"]
     cfg["datasets"][0]["grading"] = "choice"
-    assert ttc.grading_kind(cfg, did) == "choice"
-    assert "grading" not in ttc.dataset_spec(cfg, did)
+    view = WorkflowConfig.from_dict(cfg)
+    assert view.dataset(did).grading == "choice"
+    assert "grading" not in view.dataset(did).loader_spec()
 
 
 def test_gpus_per_job_follow_tensor_parallelism(cfg):
-    cfg["models"]["big"] = {"source": "hub", "repo": "Qwen/Qwen2.5-7B-Instruct", "engine": "vllm",
-                            "vllm": {"tensor_parallel_size": 2, "max_model_len": 4096}}
+    cfg["models"]["big"] = {
+        "source": "hub",
+        "repo": "Qwen/Qwen2.5-7B-Instruct",
+        "engine": "vllm",
+        "vllm": {"tensor_parallel_size": 2, "max_model_len": 4096},
+    }
     cfg["providers"][0]["model"] = "big"
-    ttc.validate_config(cfg, SCHEMA)
-    ids = ttc.provider_ids(cfg)
-    assert ttc.gpus_per_job(cfg, ids[0]) == 2 and ttc.gpus_per_job(cfg, ids[1]) == 0
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
+    ids = view.provider_ids
+    assert view.gpus_per_job(ids[0]) == 2 and view.gpus_per_job(ids[1]) == 0
+
+
+def test_the_view_is_read_only_and_names_unknown_ids(cfg):
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
+    with pytest.raises(TypeError):
+        view.provider(view.provider_ids[0]).entry["price_per_million"] = 0.0
+    with pytest.raises(TypeError):
+        view.raw["market"]["margin"] = 0.0
+    with pytest.raises(ConfigError, match="providers: no entry with id 'nobody'"):
+        view.provider("nobody")
+    with pytest.raises(ConfigError, match="datasets: no entry with id 'nothing'"):
+        view.dataset("nothing")
+    # params are plain data: lists and dicts, however the view stores them
+    spec = view.dataset(view.dataset_ids[0]).loader_spec()
+    assert type(spec) is dict and type(spec["problems"]) is list and type(spec["problems"][0]) is dict
+
+
+def test_reward_scorer_takes_only_a_reward_models_set_options(cfg):
+    assert WorkflowConfig.from_dict(validate_config(cfg, SCHEMA)).reward_scorer() == {"kind": "mean-logprob"}
+    cfg["rewards"].update(kind="armorm", batch_size=8)
+    view = WorkflowConfig.from_dict(validate_config(cfg, SCHEMA))
+    scorer = view.reward_scorer()
+    assert scorer["kind"] == "armorm" and scorer["batch_size"] == 8 and None not in scorer.values()
+    assert list(scorer) == sorted(scorer) and view.reward_gpus() == 1
+
+
+def test_each_check_is_one_rule_run_in_order(cfg):
+    """Every named check passes on the shipped config; cross_reference_errors lists the lines of
+    the checks in CHECKS order."""
+    validate_config(cfg, SCHEMA)
+    assert all(not list(check(cfg)) for check in checks.CHECKS)
+    cfg["games"]["sweep"]["stop"] = cfg["games"]["sweep"]["start"]
+    cfg["providers"][0]["model"] = "nope"
+    lines = checks.cross_reference_errors(cfg)
+    assert [line.split(":")[0] for line in lines] == ["providers[0].model", "games.sweep.stop"]
+    assert list(checks.sweep_rises(cfg)) == [lines[1]]

@@ -48,12 +48,12 @@ LAZY_SITES: dict[tuple[str, str], set[str]] = {
     ("ttcgames.rewards.armorm", "transformers"): {"score_rewards_gpu"},
     ("ttcgames.rewards.armorm", "transformers.models.llama.modeling_llama"): {"score_rewards_gpu"},
     ("ttcgames.data.datasets", "pyarrow.parquet"): {"prepare_data"},
-    ("ttcgames.report.figures", "seaborn"): {"figure_uncertainty"},
+    ("ttcgames.report.figures", "seaborn"): {"figure"},  # the uncertainty kind's pair plot
     ("ttcgames.data.datasets", "datasets"): {"prepare_data"},
     ("ttcgames.grading.verifiers", "math_verify"): {"grade"},
     ("ttcgames.grading.verifiers", "sympy"): {"grade"},
-    ("ttcgames.config.core", "yaml"): {"*"},  # every rule that reads a YAML config or schema
-    ("ttcgames.config.core", "jsonschema"): {"*"},
+    ("ttcgames.config.schema", "yaml"): {"*"},  # every rule that reads a YAML config or schema
+    ("ttcgames.config.schema", "jsonschema"): {"*"},
     ("ttcgames.report.compare", "yaml"): {"compare_published"},
     ("ttcgames.traces.importer", "huggingface_hub"): {"import_traces"},
     ("ttcgames.traces.importer", "pandas"): {"import_traces"},
@@ -183,8 +183,19 @@ def rules(wf):
                 continue
             assert rule.conda_env, f"rule {rule.name} has a script but no conda env"
             rules_dir = ROOT / "workflow" / "rules"
-            rows.append((name, rule.name, (rules_dir / rule.script).resolve(), (rules_dir / rule.conda_env).resolve()))
+            for script in rule_scripts(rule):
+                rows.append((name, rule.name, (rules_dir / script).resolve(), (rules_dir / rule.conda_env).resolve()))
     return rows
+
+
+def rule_scripts(rule) -> list[str]:
+    """A rule's script path(s): a path with a wildcard (``figure_{wildcards.kind}.py``) is one script per
+    value the rule's constraint of that wildcard allows (an alternation of ids)."""
+    m = re.search(r"\{wildcards\.(\w+)\}", rule.script)
+    if m is None:
+        return [rule.script]
+    values = [re.sub(r"\\(.)", r"\1", v) for v in rule.wildcard_constraints[m.group(1)].split("|")]
+    return [rule.script.replace(m.group(0), v) for v in values]
 
 
 def test_every_rule_env_holds_what_its_script_imports(rules):
@@ -219,6 +230,12 @@ def test_every_env_entry_has_a_version(env):
     packages = env_packages(ROOT / "envs" / env)
     unpinned = [name for name, spec in packages.items() if name != "pip" and not re.search(r"[=<>]", spec)]
     assert not unpinned, f"envs/{env}: no version for {unpinned}"
+
+
+def test_a_script_with_a_wildcard_is_checked_for_each_kind(rules):
+    scripts = {script.name for config, rule, script, _ in rules if rule == "figure" and config == "ci.yaml"}
+    assert scripts == {f"figure_{kind}.py" for kind in ("values", "dynamics", "curves", "inefficiency", "uncertainty")}
+    assert all(script.is_file() for _, _, script, _ in rules)
 
 
 def test_the_checker_sees_a_missing_package(tmp_path, rules):

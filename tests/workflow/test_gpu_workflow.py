@@ -195,8 +195,7 @@ def test_seconds_long_jobs_and_downloads_run_locally(plan, paper_workflow):
     groups = yaml.safe_load((ROOT / "cluster" / "config.yaml").read_text())["groups"]
     assert submitted - {"generate_vllm", "score_rewards_gpu"} <= set(groups), groups
     assert not {"generate_vllm", "score_rewards_gpu", "generate", "prepare_model"} & set(groups), groups
-    seconds_long = ("market", "table2", "table2_render", "figure_values", "figure_dynamics", "figure_curves",
-                    "figure_inefficiency", "figure_uncertainty", "figure_overview")
+    seconds_long = ("market", "table2", "table2_render", "figure", "figure_overview")
     assert sum(counts[r] for r in seconds_long) == 58 and set(seconds_long) <= local
     # the login node fetches what the compute nodes need: 12 models, ArmoRM, 3 datasets
     assert (counts["download_model"], counts["download_reward_model"], counts["prepare_data"]) == (12, 1, 3)

@@ -90,12 +90,8 @@ def expected_jobs(config: dict, *, all_target: str = "all") -> Counter:
         market=d * m,
         game=d * m,
         sweep=d * m,
-        figure_values=d * m,
-        figure_dynamics=d * m,
-        figure_curves=d * m,
-        figure_inefficiency=d * m,
+        figure=5 * d * m,  # one per kind: values, dynamics, curves, inefficiency, uncertainty
         uncertainty=d * m,
-        figure_uncertainty=d * m,
         figure_overview=1,
         table2=1,
         table2_render=2,
@@ -140,8 +136,9 @@ def test_trace_source_replaces_generation(wf):
     assert jobs["import_traces"] == d * len(cfg["providers"])
     assert jobs["curve"] == d * (per_method["majority"] + per_method["bon"])
     assert jobs["reasoning_curve"] == d * per_method["reasoning"]
-    for rule in ("market", "game", "sweep", "figure_values", "figure_dynamics", "figure_curves", "figure_inefficiency"):
+    for rule in ("market", "game", "sweep"):
         assert jobs[rule] == n_markets, rule
+    assert jobs["figure"] == 5 * n_markets
     assert jobs["table2"] == 1 and jobs["compare_published"] == 1
 
 
@@ -254,7 +251,7 @@ def test_partial_targets_stop_at_their_stage(wf, target, rules):
 
 def test_figures_only_plans_no_tables(wf):
     jobs = planned_jobs(wf, "figures_only")
-    assert "table2" not in jobs and jobs["figure_dynamics"] >= 1
+    assert "table2" not in jobs and jobs["figure"] >= 1
 
 
 # ---------------------------------------------------------------- end to end (CI runs it)

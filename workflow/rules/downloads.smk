@@ -17,7 +17,7 @@ rule download_model:
     log:
         log_path("download_model", "{hub_model}"),
     wildcard_constraints:
-        hub_model=ttc.wildcard_regex(HUB_MODELS),
+        hub_model=wildcard_regex(HUB_MODELS),
     conda:
         "../../envs/analysis.yaml"
     threads: 1
@@ -37,8 +37,8 @@ rule download_reward_model:
         "../../envs/analysis.yaml"
     threads: 1
     params:
-        repo=ttc.reward_scorer(config).get("repo", ARMORM_REPO),
-        revision=ttc.reward_scorer(config).get("revision"),
+        repo=CFG.reward_scorer().get("repo", ARMORM_REPO),
+        revision=CFG.reward_scorer().get("revision"),
     script:
         "../scripts/download.py"
 
@@ -48,5 +48,5 @@ rule download_reward_model:
 rule download_only:
     input:
         [download_marker(m) for m in HUB_MODELS],
-        [REWARD_MODEL_MARKER] if ttc.reward_gpus(config) else [],
+        [REWARD_MODEL_MARKER] if CFG.reward_gpus() else [],
         [data_path(d) for d in DATASETS],

@@ -19,7 +19,7 @@ rule game:
         mem_mb=2000,
     params:
         market=market_params,
-        betas=ttc.betas(config),
+        betas=CFG.betas(),
         seed=config["seed"],
     script:
         "../scripts/game.py"

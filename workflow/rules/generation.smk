@@ -18,7 +18,7 @@ rule prepare_model:
     resources:
         mem_mb=4000,
     params:
-        model=lambda wildcards: ttc.model_spec(config, wildcards.model),
+        model=lambda wildcards: CFG.models[wildcards.model].spec(),
     script:
         "../scripts/prepare_model.py"
 
@@ -35,7 +35,7 @@ rule generate:
     benchmark:
         benchmark_path("generate", "{dataset}/{provider}")
     wildcard_constraints:
-        provider=ttc.wildcard_regex(CPU_PROVIDERS),
+        provider=wildcard_regex(CPU_PROVIDERS),
     conda:
         "../../envs/generation-cpu.yaml"
     threads: config["generation"]["threads"]
@@ -44,9 +44,9 @@ rule generate:
     params:
         provider=provider_recipe,
         model=model_spec,
-        model_cache=lambda wildcards: model_dir(ttc.provider(config, wildcards.provider)["model"]),
+        model_cache=lambda wildcards: model_dir(provider_model(wildcards)),
         shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
-        generation=ttc.generation_settings(config),
+        generation=CFG.generation_settings(),
         seed=config["seed"],
         gpu_memory_fraction=0.0,
     script:
@@ -66,20 +66,20 @@ rule generate_vllm:
     benchmark:
         benchmark_path("generate_vllm", "{dataset}/{provider}")
     wildcard_constraints:
-        provider=ttc.wildcard_regex(GPU_PROVIDERS),
+        provider=wildcard_regex(GPU_PROVIDERS),
     conda:
         "../../envs/vllm.yaml"
     threads: 4
     resources:
-        gpu=lambda wildcards: ttc.gpus_per_job(config, wildcards.provider),
+        gpu=lambda wildcards: CFG.gpus_per_job(wildcards.provider),
         mem_mb=32000,
         gpu_mem_mb=config["generation"]["gpu_mem_mb"],
     params:
         provider=provider_recipe,
         model=model_spec,
-        model_cache=lambda wildcards: model_dir(ttc.provider(config, wildcards.provider)["model"]),
+        model_cache=lambda wildcards: model_dir(provider_model(wildcards)),
         shard_dir=lambda wildcards: shards_dir(wildcards.dataset, wildcards.provider),
-        generation=ttc.generation_settings(config),
+        generation=CFG.generation_settings(),
         seed=config["seed"],
         # vLLM reserves this share of the GPU and refuses to start with less free (preflight)
         gpu_memory_fraction=lambda wildcards: gpu_memory_fraction(wildcards),

@@ -15,6 +15,6 @@ rule grade:
     resources:
         mem_mb=1000,
     params:
-        kind=lambda wildcards: ttc.grading_kind(config, wildcards.dataset),
+        kind=lambda wildcards: CFG.dataset(wildcards.dataset).grading,
     script:
         "../scripts/grade.py"

@@ -24,7 +24,7 @@ rule table2:
     params:
         datasets=DATASETS,
         methods=TABLE_METHODS,
-        beta=ttc.beta_label(config["games"]["table_beta"]),
+        beta=CFG.table_beta,
         scale=config["tables"]["scale"],
     script:
         "../scripts/table2.py"
@@ -53,104 +53,35 @@ rule table2_render:
         "../scripts/table2_render.py"
 
 
-rule figure_values:
+# The per-game figures: one rule, its `kind` wildcard one of FIGURE_KINDS (inputs, report category
+# and params of each kind: FIGURES in common.smk); workflow/report/figure.rst holds each kind's caption.
+rule figure:
     input:
-        market=market_path("{dataset}", "{method}"),
+        unpack(figure_inputs),
     output:
         png=report(
-            figure_path("values", "{dataset}", "{method}", "png"),
-            caption="../report/values.rst",
-            category="Figure 1: user values",
+            figure_path("{kind}", "{dataset}", "{method}", "png"),
+            caption="../report/figure.rst",
+            category=figure_category,
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "method": "{method}"},
         ),
-        pdf=figure_path("values", "{dataset}", "{method}", "pdf"),
+        pdf=figure_path("{kind}", "{dataset}", "{method}", "pdf"),
     log:
-        log_path("figure_values", "{dataset}/{method}"),
+        log_path("figure_{kind}", "{dataset}/{method}"),
+    wildcard_constraints:
+        kind=wildcard_regex(FIGURE_KINDS),
     conda:
         "../../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        market=market_params,
-        providers=market_providers,
+        providers=figure_param("providers"),
+        market=figure_param("market"),
+        beta=figure_param("beta"),
     script:
-        "../scripts/figure_values.py"
-
-
-rule figure_dynamics:
-    input:
-        trajectory=game_path("{dataset}", "{method}", "trajectory.csv"),
-    output:
-        png=report(
-            figure_path("dynamics", "{dataset}", "{method}", "png"),
-            caption="../report/dynamics.rst",
-            category="Figure 2: dynamics",
-            subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "method": "{method}"},
-        ),
-        pdf=figure_path("dynamics", "{dataset}", "{method}", "pdf"),
-    log:
-        log_path("figure_dynamics", "{dataset}/{method}"),
-    conda:
-        "../../envs/analysis.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
-        beta=ttc.beta_label(config["games"]["figure_beta"]),
-        providers=market_providers,
-    script:
-        "../scripts/figure_dynamics.py"
-
-
-rule figure_curves:
-    input:
-        curves=market_curves,
-    output:
-        png=report(
-            figure_path("curves", "{dataset}", "{method}", "png"),
-            caption="../report/curves.rst",
-            category="Accuracy and token curves",
-            subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "method": "{method}"},
-        ),
-        pdf=figure_path("curves", "{dataset}", "{method}", "pdf"),
-    log:
-        log_path("figure_curves", "{dataset}/{method}"),
-    conda:
-        "../../envs/analysis.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
-        providers=market_providers,
-    script:
-        "../scripts/figure_curves.py"
-
-
-rule figure_inefficiency:
-    input:
-        sweep=game_path("{dataset}", "{method}", "sweep.csv"),
-    output:
-        png=report(
-            figure_path("inefficiency", "{dataset}", "{method}", "png"),
-            caption="../report/inefficiency.rst",
-            category="Inefficiency vs beta",
-            subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "method": "{method}"},
-        ),
-        pdf=figure_path("inefficiency", "{dataset}", "{method}", "pdf"),
-    log:
-        log_path("figure_inefficiency", "{dataset}/{method}"),
-    conda:
-        "../../envs/analysis.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    script:
-        "../scripts/figure_inefficiency.py"
+        "../scripts/figure_{wildcards.kind}.py"
 
 
 rule figure_overview:

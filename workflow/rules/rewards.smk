@@ -6,8 +6,8 @@
 
 # The providers each rule scores: every provider for the rule the config's reward kind selects, none
 # for the other (a never-matching wildcard constraint).
-REWARD_PROVIDERS_CPU = [] if ttc.reward_gpus(config) else PROVIDERS
-REWARD_PROVIDERS_GPU = PROVIDERS if ttc.reward_gpus(config) else []
+REWARD_PROVIDERS_CPU = [] if CFG.reward_gpus() else PROVIDERS
+REWARD_PROVIDERS_GPU = PROVIDERS if CFG.reward_gpus() else []
 
 
 rule score_rewards:
@@ -21,14 +21,14 @@ rule score_rewards:
     benchmark:
         benchmark_path("score_rewards", "{dataset}/{provider}")
     wildcard_constraints:
-        provider=ttc.wildcard_regex(REWARD_PROVIDERS_CPU),
+        provider=wildcard_regex(REWARD_PROVIDERS_CPU),
     conda:
         "../../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        scorer=ttc.reward_scorer(config),
+        scorer=CFG.reward_scorer(),
         shard_dir=lambda wildcards: f"{RESULTS}/rewards/{wildcards.dataset}/{wildcards.provider}.shards",
         shard_size=config["rewards"]["shard_size"],
     script:
@@ -49,7 +49,7 @@ use rule score_rewards as score_rewards_gpu with:
     benchmark:
         benchmark_path("score_rewards_gpu", "{dataset}/{provider}")
     wildcard_constraints:
-        provider=ttc.wildcard_regex(REWARD_PROVIDERS_GPU),
+        provider=wildcard_regex(REWARD_PROVIDERS_GPU),
     conda:
         "../../envs/vllm.yaml"
     resources:

@@ -21,7 +21,7 @@ rule import_traces:
     resources:
         mem_mb=4000,
     params:
-        settings=lambda wildcards: ttc_traces.import_settings(config, wildcards.dataset, wildcards.provider),
+        settings=lambda wildcards: ttc_traces.import_settings(CFG, wildcards.dataset, wildcards.provider),
     script:
         "../scripts/import_traces.py"
 
@@ -55,7 +55,7 @@ rule compare_published:
     threads: 1
     params:
         game_keys=[f"{d}/{m}" for d in DATASETS for m in METHODS],
-        models=ttc.canonical(dict(config["traces"]["models"])),
+        models=CFG.section("traces")["models"],
     script:
         "../scripts/compare_published.py"
 

@@ -2,7 +2,8 @@
 # Each replicate draws the dataset's questions with replacement (the same draw for every provider),
 # rebuilds every curve from the per-question files, the market, the equilibrium, the optimum and the
 # auction: intervals for every Table 2 quantity, the frequency of each equilibrium profile and
-# auction winner, and a band around the beta sweep.
+# auction winner, and a band around the beta sweep. Its figure is the kind `uncertainty` of the rule
+# `figure` (report.smk).
 
 
 rule uncertainty:
@@ -31,28 +32,3 @@ rule uncertainty:
         seed=config["seed"],
     script:
         "../scripts/uncertainty.py"
-
-
-rule figure_uncertainty:
-    input:
-        replicates=uncertainty_path("{dataset}", "{method}", "replicates.csv"),
-        summary=uncertainty_path("{dataset}", "{method}", "summary.json"),
-        sweep=uncertainty_path("{dataset}", "{method}", "sweep.csv"),
-    output:
-        png=report(
-            figure_path("uncertainty", "{dataset}", "{method}", "png"),
-            caption="../report/uncertainty.rst",
-            category="Uncertainty",
-            subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "method": "{method}"},
-        ),
-        pdf=figure_path("uncertainty", "{dataset}", "{method}", "pdf"),
-    log:
-        log_path("figure_uncertainty", "{dataset}/{method}"),
-    conda:
-        "../../envs/analysis.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-    script:
-        "../scripts/figure_uncertainty.py"
