@@ -23,7 +23,7 @@ from ttcgames.data.datasets import (
     read_dataset,
     write_dataset,
 )
-from ttcgames.io.jsonl import ArtifactError
+from ttcgames.io.errors import ArtifactError
 
 GSM8K_ROWS = [
     {

@@ -14,7 +14,7 @@ from ttcgames.data.datasets import (
     register_loader,
     write_dataset,
 )
-from ttcgames.io.jsonl import ArtifactError
+from ttcgames.io.errors import ArtifactError
 
 SPEC = {
     "id": "arith",

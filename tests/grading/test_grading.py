@@ -20,7 +20,9 @@ from ttcgames.grading.verifiers import (
     grade_sample,
     normalize_number,
 )
-from ttcgames.io.jsonl import ArtifactError, read_csv, write_jsonl
+from ttcgames.io.csv_file import read_csv
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import write_jsonl
 
 # (model output, gold, expected extraction, expected correct). Outputs are real SmolLM2-135M samples
 # on the default arithmetic task unless the comment says otherwise.

@@ -17,7 +17,9 @@ from ttcgames.grading.verifiers import (
     grade_text,
     math_verify_timeout,
 )
-from ttcgames.io.jsonl import ArtifactError, read_csv, write_jsonl
+from ttcgames.io.csv_file import read_csv
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import write_jsonl
 
 pytest.importorskip("math_verify")
 

@@ -1,11 +1,13 @@
-"""The package's one JSONL reader (ttcgames.io.jsonl.iter_jsonl) and the file hash."""
+"""The package's one JSONL reader (ttcgames.io.jsonl.iter_jsonl) and the file hash (ttcgames.io.digest)."""
 
 import hashlib
 
 import pytest
 
 from ttcgames.curves.exact import CurveInputError, read_generations
-from ttcgames.io.jsonl import ArtifactError, file_sha256, iter_jsonl, read_jsonl
+from ttcgames.io.digest import file_sha256
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import iter_jsonl, read_jsonl
 
 
 def test_lines_numbered_blank_lines_skipped(tmp_path):

@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from ttcgames.io.jsonl import ArtifactError, read_csv, write_jsonl
+from ttcgames.io.csv_file import read_csv
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import write_jsonl
 from ttcgames.rewards.armorm import REWARD_COLUMNS, MeanLogprobScorer, RewardScorer, get_scorer, score_file
 
 

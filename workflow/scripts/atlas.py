@@ -6,7 +6,7 @@ log = start(snakemake)  # noqa: F821 (snakemake is injected by the script direct
 
 from ttcgames.game.atlas import AtlasGrid, atlas_columns, atlas_rows  # noqa: E402
 from ttcgames.game.market import read_market_csv  # noqa: E402
-from ttcgames.io.jsonl import write_csv  # noqa: E402
+from ttcgames.io.csv_file import write_csv  # noqa: E402
 
 market = snakemake.params.market
 grid = AtlasGrid.from_config(snakemake.params.grid)

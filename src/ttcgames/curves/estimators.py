@@ -54,7 +54,7 @@ from ttcgames.curves.exact import (
     summarise_curves,
     write_question_curves,
 )
-from ttcgames.io.jsonl import atomic_write_text
+from ttcgames.io.atomic import atomic_write_text
 
 __all__ = [
     "ESTIMATORS",

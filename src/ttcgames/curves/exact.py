@@ -56,8 +56,9 @@ import numpy as np
 import pandas as pd
 
 from ttcgames.curves.bootstrap import bootstrap_replicates, percentile_interval
+from ttcgames.io.atomic import atomic_write_text
 from ttcgames.io.frames import read_frame
-from ttcgames.io.jsonl import atomic_write_text, iter_jsonl
+from ttcgames.io.jsonl import iter_jsonl
 
 __all__ = [
     "METHODS",

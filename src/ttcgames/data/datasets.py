@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from ttcgames.io.jsonl import ArtifactError, iter_jsonl, read_jsonl, write_jsonl
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import iter_jsonl, read_jsonl, write_jsonl
 
 __all__ = [
     "LOADERS",

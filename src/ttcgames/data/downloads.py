@@ -20,7 +20,7 @@ from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ttcgames.io.jsonl import atomic_write_text
+from ttcgames.io.atomic import atomic_write_text
 
 __all__ = ["ignore_patterns", "fetch", "write_marker", "read_marker", "use_downloads", "DownloadError", "ALWAYS_IGNORED"]
 

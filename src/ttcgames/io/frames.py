@@ -1,6 +1,6 @@
 """Checked reading of CSV artifacts into pandas frames, shared by the stages that read tables.
 
-Kept apart from :mod:`ttcgames.io.jsonl` so that the engine (which imports that module's writer)
+Kept apart from :mod:`ttcgames.io.csv_file` and the other io modules so that the engine (which imports the atomic writer)
 never imports pandas.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ttcgames.io.jsonl import ArtifactError
+from ttcgames.io.errors import ArtifactError
 
 __all__ = ["read_frame"]
 

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ttcgames.io.jsonl import write_json
+from ttcgames.io.json_file import write_json
 
 __all__ = ["MANIFEST", "LOCK", "SHARD_RE", "TMP_RE", "shard_path", "sync_manifest", "hold_shard_dir", "lock_holder"]
 

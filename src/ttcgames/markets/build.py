@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ttcgames.io.atomic import atomic_write_text
 from ttcgames.io.frames import read_frame
-from ttcgames.io.jsonl import atomic_write_text
 
 __all__ = [
     "MARKET_COLUMNS",

@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from ttcgames.io.jsonl import atomic_write_text
+from ttcgames.io.atomic import atomic_write_text
 from ttcgames.traces.importer import model_name_from_filename
 
 __all__ = [

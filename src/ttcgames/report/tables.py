@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ttcgames.io.jsonl import atomic_write_text
+from ttcgames.io.atomic import atomic_write_text
 
 __all__ = [
     "METHOD_LABELS",

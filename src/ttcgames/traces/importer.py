@@ -65,7 +65,10 @@ from typing import Any
 from ttcgames.grading.choices import ChoiceExtraction, extract_choice
 from ttcgames.grading.explanations import CASES, gold_label, numeric_label, parse_explanation
 from ttcgames.grading.verifiers import EXTRACTIONS, extract_answer
-from ttcgames.io.jsonl import atomic_write_text, dumps_jsonl, iter_jsonl, write_csv, write_json
+from ttcgames.io.atomic import atomic_write_text
+from ttcgames.io.csv_file import write_csv
+from ttcgames.io.json_file import write_json
+from ttcgames.io.jsonl import dumps_jsonl, iter_jsonl
 
 __all__ = [
     "HUB_REPO",

@@ -344,7 +344,8 @@ def build_uncertainty(
     (``question_paths``: provider -> file, in market order), run the paired bootstrap at ``beta``
     and write ``{method}.replicates.csv``, ``{method}.summary.json`` and, with ``sweep_out``, the
     sweep band over ``sweep_betas`` from the first ``sweep_n_boot`` replicates. Returns the summary."""
-    from ttcgames.io.jsonl import atomic_write_text, write_json
+    from ttcgames.io.atomic import atomic_write_text
+    from ttcgames.io.json_file import write_json
 
     if int(n_boot) < 1:
         raise ValueError(f"uncertainty.n_boot must be at least 1, got {n_boot}")
