@@ -22,6 +22,9 @@ from ttcgames.game.analysis import analyse  # noqa: E402
 from ttcgames.game.market import read_market_csv  # noqa: E402
 from ttcgames.markets.build import build_market  # noqa: E402
 from ttcgames.report.compare import (  # noqa: E402
+    AUCTION_QUANTITIES,
+    GAME_QUANTITIES,
+    TEXT_QUANTITIES,
     CompareError,
     accepted_range,
     agrees,
@@ -81,8 +84,16 @@ def test_shipped_file_has_every_final_published_row():
     assert len(per_row) == 27 and (per_row == 8).all()  # 9 games x 3 betas, 8 quantities each
     assert set(games["beta"]) == set(BETAS)
     assert set(zip(games["dataset"], games["method"])) == set(GAMES)
-    assert set(games["quantity"]) == {"value", "price", "utility", "welfare", "optimal_welfare",
-                                      "mean_user_value", "mean_price", "mean_provider_margin"}
+    assert set(games["quantity"]) == {
+        "value",
+        "price",
+        "utility",
+        "welfare",
+        "optimal_welfare",
+        "mean_user_value",
+        "mean_price",
+        "mean_provider_margin",
+    }
     auctions = frame[(frame["source"] == "notebooks") & frame["beta"].isna()]
     assert set(zip(auctions["dataset"], auctions["method"])) == set(GAMES)
     assert (auctions.groupby(["dataset", "method"]).size() == 8).all()  # 9 auctions x 8 numbers
@@ -106,8 +117,12 @@ def test_shipped_money_is_converted_exactly_from_the_printed_dollars():
     frame, _ = load_published(PUBLISHED)
     raw = _raw()
     for entry in raw["notebook_games"]["rows"]:
-        got = frame[(frame["dataset"] == entry["dataset"]) & (frame["method"] == entry["method"])
-                    & (frame["beta"] == entry["beta"]) & (frame["source"] == "notebooks")]
+        got = frame[
+            (frame["dataset"] == entry["dataset"])
+            & (frame["method"] == entry["method"])
+            & (frame["beta"] == entry["beta"])
+            & (frame["source"] == "notebooks")
+        ]
         for q, printed in ((r.quantity, r.published) for r in got.itertuples()):
             usd = entry[q]
             assert len(usd.split(".")[1]) == 5 and len(printed.split(".")[1]) == 2
@@ -153,24 +168,28 @@ _DELETE = object()
     "keys, value, message",
     [
         (("money_scale",), 1500, "money_scale: money_scale must be a power of ten"),
-        (("table2",), _DELETE, "missing key 'table2'"),
-        (("notebook_games", "rows", 3, "value"), "5.8x", "notebook_games.rows[3].value: '5.8x' is not a number"),
-        (("notebook_games", "rows", 3, "value"), 0.0058, "notebook_games.rows[3].value: 0.0058 must be a number written as a string"),
-        (("notebook_games", "rows", 0, "commit"), _DELETE, "notebook_games.rows[0]: missing key 'commit'"),
-        (("notebook_games", "rows", 0, "beta"), "high", "notebook_games.rows[0].beta: beta 'high' is not a number"),
-        (("notebook_games", "rows", 0, "welfre"), "0.1", "notebook_games.rows[0].welfre: unknown key"),
-        (("notebook_games", "mode"), "nearest", "notebook_games.mode: must be one of round, truncate"),
-        (("notebook_games", "printed_in"), "EUR", "notebook_games.printed_in: must be 'USD'"),
-        (("notebook_auctions", "rows", 2, "winner"), 7, "notebook_auctions.rows[2].winner: 7 is not a model name"),
-        (("table2", "rows", 0, "auction_price"), "x", "table2.rows[0].auction_price: 'x' is not a number"),
-        (("text", "rows", 0, "quantity"), "poa", "text.rows[0].quantity: unknown quantity 'poa'"),
-        (("text", "rows", 0, "mode"), "close", "text.rows[0].mode: must be one of"),
+        (("table2",), _DELETE, "table2: required key is missing"),
+        (("notebook_games", "rows", 3, "value"), "5.8x", "notebook_games.rows[3].value: '5.8x' does not match"),
+        (("notebook_games", "rows", 3, "value"), 0.0058, "notebook_games.rows[3].value: 0.0058 is not of type 'string'"),
+        (("notebook_games", "rows", 0, "commit"), _DELETE, "notebook_games.rows[0].commit: required key is missing"),
+        (("notebook_games", "rows", 0, "beta"), "high", "notebook_games.rows[0].beta: 'high' is not of type 'number'"),
+        (("notebook_games", "rows", 0, "beta"), 0, "notebook_games.rows[0].beta: 0 is less than or equal to the minimum of 0"),
+        (("notebook_games", "rows", 0, "welfre"), "0.1", "notebook_games.rows[0].welfre: unknown key (did you mean 'welfare'?)"),
+        (("notebook_games", "mode"), "nearest", "notebook_games.mode: 'nearest' is not one of ['round', 'truncate']"),
+        (("notebook_games", "printed_in"), "EUR", "notebook_games.printed_in: must be 'USD' or 'USD x 1e-3', got 'EUR'"),
+        (("notebook_auctions", "rows", 2, "winner"), 7, "notebook_auctions.rows[2].winner: 7 is not of type 'string'"),
+        (("table2", "rows", 0, "auction_price"), "x", "table2.rows[0].auction_price: 'x' does not match"),
+        (("text", "rows", 0, "quantity"), "poa", "text.rows[0].quantity: 'poa' is not one of ['price_of_anarchy'"),
+        (("text", "rows", 0, "mode"), "close", "text.rows[0].mode: 'close' is not one of"),
         (("text", "rows", 2, "high"), "1.001", "text.rows[2]: interval needs low < high"),
-        (("text", "rows", 2, "low"), _DELETE, "text.rows[2].low: None must be a number"),
-        (("text", "rows", 5, "mode"), "round", "text.rows[5].mode: auction_winner is compared with mode 'exact' only"),
+        (("text", "rows", 2, "low"), _DELETE, "text.rows[2].low: required key is missing"),
+        (("text", "rows", 0, "low"), "1.1", "text.rows[0].low: for mode 'interval' only, not 'round'"),  # not an interval
+        (("text", "rows", 5, "mode"), "round", "text.rows[5].mode: 'exact' was expected"),  # a winner is a name
+        (("text", "rows", 0, "mode"), "exact", "text.rows[0].mode: 'exact' is not one of"),  # a price of anarchy is not
         (("text", "rows", 9, "from_table2"), ["value", "auction_welfare"], "text.rows[9].from_table2: must be ['value', 'auction_value']"),
-        (("text", "rows", 9, "from_table2"), _DELETE, "text.rows[9]: missing key 'from_table2'"),
-        (("text", "rows", 0, "beta"), _DELETE, "text.rows[0]: missing key 'beta'"),
+        (("text", "rows", 9, "from_table2"), _DELETE, "text.rows[9].from_table2: required key is missing"),
+        (("text", "rows", 0, "from_table2"), ["value", "auction_value"], "text.rows[0].from_table2: only for the *_change_pct quantities"),
+        (("text", "rows", 0, "beta"), _DELETE, "text.rows[0].beta: required key is missing"),
     ],
 )
 def test_loader_refuses_malformed_entries_naming_file_and_key(tmp_path, keys, value, message):
@@ -180,6 +199,34 @@ def test_loader_refuses_malformed_entries_naming_file_and_key(tmp_path, keys, va
     with pytest.raises(CompareError) as err:
         load_published(path)
     assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_loader_lists_every_schema_error_of_the_file(tmp_path):
+    doc = _raw()
+    doc["notebook_games"]["rows"][1]["price"] = 0.0016
+    del doc["text"]["rows"][0]["where"]
+    path = _write(tmp_path, doc)
+    with pytest.raises(CompareError) as err:
+        load_published(path)
+    lines = str(err.value).splitlines()
+    assert lines[0] == "invalid published numbers:"
+    assert lines[1:] == [
+        f"  {path}: notebook_games.rows[1].price: 0.0016 is not of type 'string'",
+        f"  {path}: text.rows[0].where: required key is missing",
+    ]
+
+
+def test_schema_names_the_quantities_the_comparison_knows():
+    """The schema (what the file may hold) and the loader's quantities (what it compares) agree."""
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "published.schema.yaml").read_text())
+    props = schema["properties"]
+    ids = {"dataset", "method", "beta", "notebook", "commit", "cell"}
+    assert set(props["notebook_games"]["properties"]["rows"]["items"]["properties"]) - ids == set(GAME_QUANTITIES)
+    auction_keys = set(props["notebook_auctions"]["properties"]["rows"]["items"]["properties"]) - ids
+    assert {f"auction_{k}" for k in auction_keys} == set(AUCTION_QUANTITIES)
+    assert schema["$defs"]["text_row"]["properties"]["quantity"]["enum"] == list(TEXT_QUANTITIES)
+    frame, _ = load_published(PUBLISHED)
+    assert set(frame.loc[frame["source"] == "table2", "quantity"]) == set(props["table2"]["properties"]["rows"]["items"]["properties"]) - ids
 
 
 def test_loader_refuses_a_repeated_number_and_a_missing_table2_source(tmp_path):
@@ -210,24 +257,38 @@ def _notebook_games(raw: dict, bump: float = 1e-9, iterations: int = 44) -> dict
         winner, runner = PROVIDER_OF[a["winner"]], PROVIDER_OF[a["runner_up"]]
         docs[f"{a['dataset']}/{a['method']}"] = {
             "auction": {
-                "winner": winner, "runner_up": runner,
+                "winner": winner,
+                "runner_up": runner,
                 "offered_value": {winner: float(a["winner_welfare"]) + bump, runner: float(a["runner_up_welfare"]) + bump},
-                "user_value": float(a["value"]) + bump, "price": float(a["price"]) + bump,
-                "utility": float(a["utility"]) + bump, "welfare": float(a["welfare"]) + bump,
+                "user_value": float(a["value"]) + bump,
+                "price": float(a["price"]) + bump,
+                "utility": float(a["utility"]) + bump,
+                "welfare": float(a["welfare"]) + bump,
             },
             "games": [],
         }
     for g in raw["notebook_games"]["rows"]:
-        usd = {q: float(g[q]) + bump for q in ("value", "price", "utility", "welfare", "optimal_welfare",
-                                                "mean_user_value", "mean_price", "mean_provider_margin")}
-        docs[f"{g['dataset']}/{g['method']}"]["games"].append({
-            "beta": float(g["beta"]),
-            "equilibrium": {"user_value": usd["value"], "price": usd["price"], "provider_utility": usd["utility"],
-                            "welfare": usd["welfare"], "iterations": iterations, "mean_user_value": usd["mean_user_value"],
-                            "mean_price": usd["mean_price"], "mean_provider_margin": usd["mean_provider_margin"]},
-            "optimum": {"welfare": usd["optimal_welfare"]},
-            "price_of_anarchy": usd["optimal_welfare"] / usd["welfare"],
-        })
+        usd = {
+            q: float(g[q]) + bump
+            for q in ("value", "price", "utility", "welfare", "optimal_welfare", "mean_user_value", "mean_price", "mean_provider_margin")
+        }
+        docs[f"{g['dataset']}/{g['method']}"]["games"].append(
+            {
+                "beta": float(g["beta"]),
+                "equilibrium": {
+                    "user_value": usd["value"],
+                    "price": usd["price"],
+                    "provider_utility": usd["utility"],
+                    "welfare": usd["welfare"],
+                    "iterations": iterations,
+                    "mean_user_value": usd["mean_user_value"],
+                    "mean_price": usd["mean_price"],
+                    "mean_provider_margin": usd["mean_provider_margin"],
+                },
+                "optimum": {"welfare": usd["optimal_welfare"]},
+                "price_of_anarchy": usd["optimal_welfare"] / usd["welfare"],
+            }
+        )
     return docs
 
 
@@ -250,10 +311,14 @@ def test_the_notebooks_own_numbers_agree_with_every_published_number(tmp_path):
     text = frame[frame["source"] == "text"].set_index(["method", "quantity"])
     # the percentages, by hand from Table 2's digits: 7.1 / 5.5, 7.3 / 7.1, 7.3 / 5.8, 7.4 / 7.1, 0.18 / 0.25, 0.12 / 0.04
     for (method, q), expected in {
-        ("bon", "auction_value_change_pct"): 100 * (7.1 / 5.5 - 1), ("reasoning", "auction_value_change_pct"): 100 * (7.3 / 7.1 - 1),
-        ("bon", "auction_welfare_change_pct"): 100 * (7.3 / 5.8 - 1), ("reasoning", "auction_welfare_change_pct"): 100 * (7.4 / 7.1 - 1),
-        ("bon", "auction_utility_change_pct"): -28.0, ("reasoning", "auction_utility_change_pct"): 200.0,
-        ("bon", "price_of_anarchy"): 6.93 / 5.83, ("reasoning", "price_of_anarchy"): 7.24 / 7.19,
+        ("bon", "auction_value_change_pct"): 100 * (7.1 / 5.5 - 1),
+        ("reasoning", "auction_value_change_pct"): 100 * (7.3 / 7.1 - 1),
+        ("bon", "auction_welfare_change_pct"): 100 * (7.3 / 5.8 - 1),
+        ("reasoning", "auction_welfare_change_pct"): 100 * (7.4 / 7.1 - 1),
+        ("bon", "auction_utility_change_pct"): -28.0,
+        ("reasoning", "auction_utility_change_pct"): 200.0,
+        ("bon", "price_of_anarchy"): 6.93 / 5.83,
+        ("reasoning", "price_of_anarchy"): 7.24 / 7.19,
         ("bon", "welfare_loss_pct"): 100 * (1 - 5.83 / 6.93),
     }.items():
         assert text.loc[(method, q), "ours"] == pytest.approx(expected, rel=1e-6)
@@ -323,7 +388,7 @@ def test_unmapped_providers_missing_games_and_betas(tmp_path):
 def test_games_json_without_unweighted_means_is_refused(tmp_path):
     docs = _notebook_games(_raw())
     del docs["gsm8k/bon"]["games"][0]["equilibrium"]["mean_price"]
-    with pytest.raises(CompareError, match=r"gsm8k-bon.json: missing key 'mean_price' at beta 200 \(written before"):
+    with pytest.raises(CompareError, match=r"gsm8k-bon.json: games\[0\].equilibrium: missing key\(s\) \['mean_price'\] \(written before"):
         _compare(tmp_path, docs)
 
 
@@ -335,16 +400,29 @@ def test_end_to_end_on_fixture_traces(tmp_path):
     """Import fixture traces for 3 + 2 providers, build curves, markets and games, compare."""
     files = write_trace_folder(tmp_path / "traces", n_questions=10, seed=7)["GSM8K"]
     res = tmp_path / "results"
-    providers = {"small": ("Small-1B", 0.10), "mid": ("Mid-3B", 0.08), "big": ("Big-7B", 0.15),
-                 "r1-small": ("reason-R1-D-Tiny-1.5B", 0.10), "r1-big": ("reason-R1-D-Tiny-7B", 0.175)}
+    providers = {
+        "small": ("Small-1B", 0.10),
+        "mid": ("Mid-3B", 0.08),
+        "big": ("Big-7B", 0.15),
+        "r1-small": ("reason-R1-D-Tiny-1.5B", 0.10),
+        "r1-big": ("reason-R1-D-Tiny-7B", 0.175),
+    }
     reports = {}
     for pid, (name, _) in providers.items():
         reasoning = name.startswith("reason")
         reports[pid] = import_traces(
-            files[name], generations_out=res / f"gen/{pid}.jsonl", grades_out=res / f"grades/{pid}.csv",
-            rewards_out=res / f"rewards/{pid}.csv", report_out=res / f"traces/{pid}.json", dataset="gsm8k",
-            provider=pid, answer_format="numeric", max_new_tokens=2048 if reasoning else 512,
-            samples=10 if reasoning else 16, min_samples=1 if reasoning else 8, expect_reasoning=reasoning,
+            files[name],
+            generations_out=res / f"gen/{pid}.jsonl",
+            grades_out=res / f"grades/{pid}.csv",
+            rewards_out=res / f"rewards/{pid}.csv",
+            report_out=res / f"traces/{pid}.json",
+            dataset="gsm8k",
+            provider=pid,
+            answer_format="numeric",
+            max_new_tokens=2048 if reasoning else 512,
+            samples=10 if reasoning else 16,
+            min_samples=1 if reasoning else 8,
+            expect_reasoning=reasoning,
         )
     assert all(r["bad_lines"] == 1 and r["repeated_qids"] == 1 for r in reports.values())
     games = {}
@@ -355,8 +433,17 @@ def test_end_to_end_on_fixture_traces(tmp_path):
             if method == "reasoning":
                 build_reasoning_curve(res / f"gen/{pid}.jsonl", res / f"grades/{pid}.csv", out, provider=pid, n_boot=100)
             else:
-                build_method_curve(res / f"gen/{pid}.jsonl", res / f"grades/{pid}.csv", res / f"rewards/{pid}.csv", out,
-                                   provider=pid, method=method, thetas=[1, 2, 4, 8], estimator="subsample", n_subsamples=20)
+                build_method_curve(
+                    res / f"gen/{pid}.jsonl",
+                    res / f"grades/{pid}.csv",
+                    res / f"rewards/{pid}.csv",
+                    out,
+                    provider=pid,
+                    method=method,
+                    thetas=[1, 2, 4, 8],
+                    estimator="subsample",
+                    n_subsamples=20,
+                )
             curves[pid] = out
         build_market(curves, {p: providers[p][1] for p in members}, res / f"markets/{method}.csv", dataset="gsm8k", method=method)
         market = read_market_csv(res / f"markets/{method}.csv", alpha=0.008)
@@ -392,18 +479,34 @@ def test_published_numbers_inside_our_bootstrap_intervals(tmp_path):
     for key, doc in docs.items():
         at = next(g for g in games[key] if g["beta"] == 1000.0)
         eq, auction = at["equilibrium"], doc["auction"]
-        point = {"value": eq["user_value"], "price": eq["price"], "utility": eq["provider_utility"], "welfare": eq["welfare"],
-                 "optimal_welfare": at["optimum"]["welfare"], "price_of_anarchy": at["price_of_anarchy"], "iterations": 44,
-                 "auction_value": auction["user_value"], "auction_price": auction["price"],
-                 "auction_utility": auction["utility"], "auction_welfare": auction["welfare"]}
+        point = {
+            "value": eq["user_value"],
+            "price": eq["price"],
+            "utility": eq["provider_utility"],
+            "welfare": eq["welfare"],
+            "optimal_welfare": at["optimum"]["welfare"],
+            "price_of_anarchy": at["price_of_anarchy"],
+            "iterations": 44,
+            "auction_value": auction["user_value"],
+            "auction_price": auction["price"],
+            "auction_utility": auction["utility"],
+            "auction_welfare": auction["welfare"],
+        }
         # A 1% interval around each number, except the GSM8K best-of-n price, put above the published one.
         quantities = {q: {"point": v, "lo": v * 0.99, "hi": v * 1.01, "se": 0, "mean": v} for q, v in point.items()}
         if key == "gsm8k/bon":
             quantities["price"] = {"point": 1, "lo": 0.002, "hi": 0.003, "se": 0, "mean": 1}
         freq = {"point": auction["winner"], "point_share": 0.75, "shares": {auction["winner"]: 0.75, auction["runner_up"]: 0.25}}
         summaries[key] = tmp_path / f"{key.replace('/', '-')}.summary.json"
-        summaries[key].write_text(json.dumps({"beta": 1000.0, "quantities": quantities, "frequencies": {
-            "auction_winner": freq, "auction_runner_up": freq, "equilibrium_profile": freq}}))
+        summaries[key].write_text(
+            json.dumps(
+                {
+                    "beta": 1000.0,
+                    "quantities": quantities,
+                    "frequencies": {"auction_winner": freq, "auction_runner_up": freq, "equilibrium_profile": freq},
+                }
+            )
+        )
     frame = build_comparison(PUBLISHED, paths, tmp_path / "c.csv", tmp_path / "c.md", models=TRACE_MODELS, summaries=summaries)
     nb = frame[(frame["source"] == "notebooks") & (frame["dataset"] == "gsm8k") & (frame["method"] == "bon")]
     price = nb[(nb["quantity"] == "price") & (nb["beta"] == 1000.0)].iloc[0]
@@ -427,13 +530,33 @@ def test_winner_share_with_full_file_stems_in_traces_models(tmp_path):
     freq = {"point": auction["winner"], "point_share": 0.75, "shares": {auction["winner"]: 0.75, auction["runner_up"]: 0.25}}
     summary = tmp_path / "gsm8k-bon.summary.json"
     unknown = {"point": None, "lo": None, "hi": None, "se": None, "mean": None}  # no numeric intervals here
-    quantities = {q: unknown for q in ("value", "price", "utility", "welfare", "optimal_welfare", "price_of_anarchy", "iterations",
-                                       "auction_value", "auction_price", "auction_utility", "auction_welfare")}
-    summary.write_text(json.dumps({"beta": 1000.0, "quantities": quantities, "frequencies": {
-        "auction_winner": freq, "auction_runner_up": freq, "equilibrium_profile": freq}}))
+    quantities = {
+        q: unknown
+        for q in (
+            "value",
+            "price",
+            "utility",
+            "welfare",
+            "optimal_welfare",
+            "price_of_anarchy",
+            "iterations",
+            "auction_value",
+            "auction_price",
+            "auction_utility",
+            "auction_welfare",
+        )
+    }
+    summary.write_text(
+        json.dumps(
+            {
+                "beta": 1000.0,
+                "quantities": quantities,
+                "frequencies": {"auction_winner": freq, "auction_runner_up": freq, "equilibrium_profile": freq},
+            }
+        )
+    )
     stems = {pid: f"{name}--temp-0.7--samples-16--max-512" for pid, name in TRACE_MODELS.items()}
-    frame = build_comparison(PUBLISHED, paths, tmp_path / "c.csv", tmp_path / "c.md", models=stems,
-                             summaries={"gsm8k/bon": summary})
+    frame = build_comparison(PUBLISHED, paths, tmp_path / "c.csv", tmp_path / "c.md", models=stems, summaries={"gsm8k/bon": summary})
     names = frame[(frame["dataset"] == "gsm8k") & (frame["method"] == "bon") & (frame["mode"] == "exact")].set_index(["source", "quantity"])
     assert names.loc[("notebooks", "auction_winner"), "ours"] == "Qwen2.5-7B (qwen25-7b)"
     assert names.loc[("notebooks", "auction_winner"), "in_interval"] == "75% of replicates"
