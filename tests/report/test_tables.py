@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ttcgames.game.results import parse_games
 from ttcgames.report.tables import (
     TABLE2_COLUMNS,
     TableInputError,
@@ -56,6 +57,11 @@ def games_doc(value=0.0055, price=0.0012, utility=0.00025, welfare=0.0058, optim
     }
 
 
+def typed(doc):
+    """The games JSON as every reader holds it (``ttcgames.game.results``)."""
+    return parse_games(doc, "games.json")
+
+
 def write_games(tmp_path, dataset, method, doc):
     path = tmp_path / "games" / dataset / f"{method}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,15 +70,13 @@ def write_games(tmp_path, dataset, method, doc):
 
 
 def value_of(frame, mechanism, quantity, dataset="gsm8k", method="bon"):
-    row = frame[
-        (frame["dataset"] == dataset) & (frame["method"] == method) & (frame["mechanism"] == mechanism) & (frame["quantity"] == quantity)
-    ]
+    row = frame[(frame["dataset"] == dataset) & (frame["method"] == method) & (frame["mechanism"] == mechanism) & (frame["quantity"] == quantity)]
     assert len(row) == 1
     return row["value"].iloc[0]
 
 
 def test_worked_example_scales_to_milli_dollars():
-    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, scale=1000)
+    frame = table2_frame({("gsm8k", "bon"): typed(games_doc())}, beta=1000, scale=1000)
     assert list(frame.columns) == list(TABLE2_COLUMNS)
     # beta = 1000 is the second entry: values carry its +1e-5 offset.
     assert abs(value_of(frame, "Game", "User value") - 5.51) < TOL
@@ -92,10 +96,11 @@ def test_worked_example_scales_to_milli_dollars():
 
 
 def test_beta_selection_including_infinity():
-    doc = games_doc()
-    assert game_at_beta(doc, "inf")["equilibrium"]["iterations"] == 46
-    assert game_at_beta(doc, math.inf)["equilibrium"]["iterations"] == 46
-    assert game_at_beta(doc, 200)["equilibrium"]["iterations"] == 44
+    doc = typed(games_doc())
+    assert game_at_beta(doc, "inf").equilibrium.iterations == 46
+    assert game_at_beta(doc, math.inf).equilibrium.iterations == 46
+    assert game_at_beta(doc, 200).equilibrium.iterations == 44
+    assert game_at_beta(doc, 1000 * (1 + 1e-12)).equilibrium.iterations == 45  # read back from text: the same beta
     with pytest.raises(TableInputError, match=r"no game at beta = 500; available betas"):
         game_at_beta(doc, 500)
 
@@ -144,7 +149,7 @@ def test_render_table2_from_csv(tmp_path):
 
 
 def test_latex_escapes_special_characters():
-    frame = table2_frame({("my_set", "bon"): games_doc()})
+    frame = table2_frame({("my_set", "bon"): typed(games_doc())})
     frame.loc[frame["quantity"] == "Auction winner", "value"] = "a_b&c"
     tex = render_latex(frame)
     assert r"a\_b\&c" in tex and r"my\_set" in tex
@@ -170,7 +175,7 @@ def test_missing_price_of_anarchy_renders_as_dash():
     doc = games_doc()
     for g in doc["games"]:
         g["price_of_anarchy"] = None
-    md = render_markdown(table2_frame({("d", "bon"): doc}))
+    md = render_markdown(table2_frame({("d", "bon"): typed(doc)}))
     assert "| Price of anarchy | -- | 1.000 |" in md
 
 
@@ -181,7 +186,7 @@ money = st.floats(-0.05, 0.05, allow_nan=False)
 @given(value=money, price=st.floats(0, 0.01), utility=st.floats(0, 0.01), welfare=st.floats(1e-4, 0.05), scale=st.sampled_from([1.0, 1000.0, 1e6]))
 def test_property_money_rows_are_scaled_json_values(value, price, utility, welfare, scale):
     doc = games_doc(value=value, price=price, utility=utility, welfare=welfare, betas=(1000.0,))
-    frame = table2_frame({("d", "m"): doc}, scale=scale)
+    frame = table2_frame({("d", "m"): typed(doc)}, scale=scale)
     eq = doc["games"][0]["equilibrium"]
     rows = (("User value", "user_value"), ("Price", "price"), ("Provider(s') utility", "provider_utility"), ("Social welfare", "welfare"))
     for quantity, key in rows:
@@ -192,7 +197,7 @@ def test_property_money_rows_are_scaled_json_values(value, price, utility, welfa
 @settings(max_examples=25, deadline=None)
 @given(n_datasets=st.integers(1, 3), n_methods=st.integers(1, 3))
 def test_property_markdown_has_two_columns_per_combo(n_datasets, n_methods):
-    docs = {(f"d{i}", f"m{j}"): games_doc() for i in range(n_datasets) for j in range(n_methods)}
+    docs = {(f"d{i}", f"m{j}"): typed(games_doc()) for i in range(n_datasets) for j in range(n_methods)}
     md = render_markdown(table2_frame(docs))
     table_lines = [line for line in md.splitlines() if line.startswith("|")]
     widths = {line.count("|") for line in table_lines}
@@ -200,19 +205,36 @@ def test_property_markdown_has_two_columns_per_combo(n_datasets, n_methods):
 
 
 def _summary(beta=1000.0, winner="qwen25-7b"):
-    names = ("value", "price", "utility", "welfare", "optimal_welfare", "price_of_anarchy", "iterations",
-             "auction_value", "auction_price", "auction_utility", "auction_welfare")
+    names = (
+        "value",
+        "price",
+        "utility",
+        "welfare",
+        "optimal_welfare",
+        "price_of_anarchy",
+        "iterations",
+        "auction_value",
+        "auction_price",
+        "auction_utility",
+        "auction_welfare",
+    )
     quantities = {n: {"point": 0.0, "lo": 0.001 * (i + 1), "hi": 0.002 * (i + 1), "se": 0.0, "mean": 0.0} for i, n in enumerate(names)}
     quantities["price_of_anarchy"] = {"point": 1.19, "lo": 1.1, "hi": 1.3, "se": 0.05, "mean": 1.2}
     quantities["iterations"] = {"point": 44, "lo": 30, "hi": 60, "se": 5, "mean": 45}
     freq = lambda point, share: {"point": point, "point_share": share, "shares": {point: share}}  # noqa: E731
-    return {"beta": beta, "quantities": quantities,
-            "frequencies": {"equilibrium_profile": freq("a=4;b=8", 0.5), "auction_winner": freq(winner, 0.87),
-                            "auction_runner_up": freq("qwen25-3b", 0.6)}}
+    return {
+        "beta": beta,
+        "quantities": quantities,
+        "frequencies": {
+            "equilibrium_profile": freq("a=4;b=8", 0.5),
+            "auction_winner": freq(winner, 0.87),
+            "auction_runner_up": freq("qwen25-3b", 0.6),
+        },
+    }
 
 
 def test_intervals_are_scaled_like_their_values_and_rendered():
-    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, scale=1000, intervals={("gsm8k", "bon"): _summary()})
+    frame = table2_frame({("gsm8k", "bon"): typed(games_doc())}, beta=1000, scale=1000, intervals={("gsm8k", "bon"): _summary()})
     row = lambda mech, q: frame[(frame["mechanism"] == mech) & (frame["quantity"] == q)].iloc[0]  # noqa: E731
     assert row("Game", "User value")[["lo", "hi"]].tolist() == pytest.approx([1.0, 2.0])  # 0.001 USD -> 1.0 x 1e-3
     assert row("Game", "Price of anarchy")[["lo", "hi"]].tolist() == pytest.approx([1.1, 1.3])  # ratios unscaled
@@ -225,7 +247,7 @@ def test_intervals_are_scaled_like_their_values_and_rendered():
 
 
 def test_intervals_survive_the_csv_round_trip(tmp_path):
-    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary()})
+    frame = table2_frame({("gsm8k", "bon"): typed(games_doc())}, beta=1000, intervals={("gsm8k", "bon"): _summary()})
     frame.to_csv(tmp_path / "t.csv", index=False)
     assert render_markdown(read_table2_csv(tmp_path / "t.csv")) == render_markdown(frame)
     # A table written without intervals still reads and renders without brackets.
@@ -235,24 +257,28 @@ def test_intervals_survive_the_csv_round_trip(tmp_path):
 
 def test_interval_summary_must_match_the_table():
     with pytest.raises(TableInputError, match="beta 200"):
-        table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(beta=200.0)})
+        table2_frame({("gsm8k", "bon"): typed(games_doc())}, beta=1000, intervals={("gsm8k", "bon"): _summary(beta=200.0)})
     with pytest.raises(TableInputError, match="auction_winner 'other'"):
-        table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, intervals={("gsm8k", "bon"): _summary(winner="other")})
+        table2_frame({("gsm8k", "bon"): typed(games_doc())}, beta=1000, intervals={("gsm8k", "bon"): _summary(winner="other")})
 
 
 def test_notes_give_the_number_of_equilibria_at_the_tables_beta(tmp_path):
     doc = games_doc()
     for k, g in enumerate(doc["games"]):  # counts 1, 2, 1679616 at beta 200, 1000, inf
-        g["equilibria"] = {"count": [1, 2, 1679616][k], "worst_welfare": 0.005, "best_welfare": 0.006,
-                           "price_of_anarchy": 0.0069 / 0.005, "price_of_stability": 0.0069 / 0.006}
+        g["equilibria"] = {
+            "count": [1, 2, 1679616][k],
+            "worst_welfare": 0.005,
+            "best_welfare": 0.006,
+            "price_of_anarchy": 0.0069 / 0.005,
+            "price_of_stability": 0.0069 / 0.006,
+        }
     plain = games_doc()  # written without --all-equilibria: no note for it
     paths = [write_games(tmp_path, "gsm8k", "bon", doc), write_games(tmp_path, "gsm8k", "majority", plain)]
     out = tmp_path / "t.csv"
     build_table2(paths, out, beta=1000.0, out_md=tmp_path / "t.md", out_tex=tmp_path / "t.tex", labels={"gsm8k": "GSM8K"})
     md = render_table2(out, tmp_path / "again.md", labels={"gsm8k": "GSM8K"})
     assert md == (tmp_path / "t.md").read_text()  # the notes survive the CSV
-    assert "- GSM8K Best-of-n: 2 pure equilibria at beta = 1000 (price of anarchy over the worst 1.380, " \
-           "price of stability 1.150)." in md
+    assert "- GSM8K Best-of-n: 2 pure equilibria at beta = 1000 (price of anarchy over the worst 1.380, price of stability 1.150)." in md
     assert "Majority vote: " not in md.split("Notes.")[1]
     assert "| Pure equilibria" not in md  # a note, not a row of the table
     assert "2 pure equilibria at beta = 1000" in (tmp_path / "t.tex").read_text()
@@ -273,7 +299,7 @@ def test_notes_give_the_number_of_equilibria_at_the_tables_beta(tmp_path):
 )
 def test_money_unit_for_every_scale(scale, unit, tex):
     """A value of 0.0055 $ scaled by 0.001 is 5.5e-6 in units of 1000 $ (issue: scale < 1 read 1e--3)."""
-    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000, scale=scale)
+    frame = table2_frame({("gsm8k", "bon"): typed(games_doc())}, beta=1000, scale=scale)
     assert set(frame.loc[frame["quantity"] == "Price", "unit"]) == {unit}
     assert f"money in {unit}." in render_markdown(frame)
     assert tex in render_latex(frame)
@@ -281,7 +307,7 @@ def test_money_unit_for_every_scale(scale, unit, tex):
 
 def test_caption_says_the_auction_price_of_anarchy_is_one_by_construction():
     """Eq. 13: the row is no finding; the caption says so with or without intervals."""
-    frame = table2_frame({("gsm8k", "bon"): games_doc()}, beta=1000)
+    frame = table2_frame({("gsm8k", "bon"): typed(games_doc())}, beta=1000)
     assert "price of anarchy is 1 by construction (Eq. 13" in render_markdown(frame)
     assert "price of anarchy is 1 by construction (Eq. 13" in render_latex(frame)
     without = frame[~((frame["mechanism"] == "Auction") & (frame["quantity"] == "Price of anarchy"))]

@@ -22,7 +22,6 @@ Steps (``build_table2``): ``read_games_json`` -> ``table2_frame`` (tidy long row
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -31,7 +30,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ttcgames.game import beta as beta_codec
+from ttcgames.game import quantities as Q
+from ttcgames.game.results import AuctionResult, GameResult, GamesDocument, ResultsError, read_games
 from ttcgames.io.atomic import atomic_write_text
+from ttcgames.uncertainty.paired import read_summary
 
 __all__ = [
     "METHOD_LABELS",
@@ -50,44 +53,24 @@ __all__ = [
 
 METHOD_LABELS = {"majority": "Majority vote", "bon": "Best-of-n", "reasoning": "Reasoning effort"}
 TABLE2_COLUMNS = ("dataset", "method", "mechanism", "quantity", "value", "unit", "lo", "hi", "share")
-# Table 2 row -> quantity of the uncertainty summary (ttcgames.uncertainty.paired), per mechanism.
-_INTERVAL_KEYS = {
-    ("Game", "User value"): "value",
-    ("Game", "Price"): "price",
-    ("Game", "Provider(s') utility"): "utility",
-    ("Game", "Social welfare"): "welfare",
-    ("Game", "Optimal social welfare"): "optimal_welfare",
-    ("Game", "Price of anarchy"): "price_of_anarchy",
-    ("Game", "Iterations to equilibrium"): "iterations",
-    ("Auction", "User value"): "auction_value",
-    ("Auction", "Price"): "auction_price",
-    ("Auction", "Provider(s') utility"): "auction_utility",
-    ("Auction", "Social welfare"): "auction_welfare",
-}
-_SHARE_KEYS = {"Auction winner": "auction_winner", "Auction runner-up": "auction_runner_up"}
 GAME, AUCTION = "Game", "Auction"
-# (quantity, key in the equilibrium entry, key in the auction entry), in Table 2's row order.
-_MONEY_ROWS = (
-    ("User value", "user_value", "user_value"),
-    ("Price", "price", "price"),
-    ("Provider(s') utility", "provider_utility", "utility"),
-    ("Social welfare", "welfare", "welfare"),
-)
-_ROW_ORDER = (
-    "User value",
-    "Price",
-    "Provider(s') utility",
-    "Social welfare",
-    "Optimal social welfare",
-    "Price of anarchy",
-    "Iterations to equilibrium",
-    "Auction winner",
-    "Auction runner-up",
-)
+_MECHANISM = {Q.GAME: GAME, Q.AUCTION: AUCTION}
 
 
+def _table2_quantities() -> tuple[Q.Quantity, ...]:
+    """Table 2's quantities (the registry's) in row order: per row label, the game's then the auction's."""
+    table = [Q.quantity(name) for name in Q.TABLE2_GAME + Q.TABLE2_AUCTION]
+    labels = dict.fromkeys(q.label for q in table)
+    return tuple(q for label in labels for mech in (Q.GAME, Q.AUCTION) for q in table if (q.label, q.mechanism) == (label, mech))
+
+
+_TABLE2 = _table2_quantities()
+_ROW_ORDER = tuple(dict.fromkeys(q.label for q in _TABLE2))
+# The units of the CSV for the registry's kinds other than money (whose unit is Q.money_unit(scale)).
+_UNIT_TEXT = {Q.RATIO: "ratio", Q.COUNT: "iterations", Q.PROVIDER: "provider"}
 # Rows of the tidy frame that the renderings put in the notes under the table, not in its body.
-EQUILIBRIA, WORST_POA, POS = "Pure equilibria", "Price of anarchy, worst equilibrium", "Price of stability"
+_NOTES = tuple(Q.quantity(name) for name in ("equilibria", "worst_price_of_anarchy", "price_of_stability"))
+EQUILIBRIA, WORST_POA, POS = (q.label for q in _NOTES)
 _NOTE_QUANTITIES = (EQUILIBRIA, WORST_POA, POS)
 
 
@@ -95,82 +78,112 @@ class TableInputError(ValueError):
     """Invalid games JSON or table CSV; the message names the file and the missing key."""
 
 
-def _unit(scale: float) -> str:
-    """The unit of a dollar amount multiplied by ``scale``: 1000 -> ``$ x 1e-3`` (the paper's),
-    0.001 -> ``$ x 1e3``, other scales -> ``$ / 250``."""
-    if scale == 1:
-        return "$"
-    exp = math.log10(scale)
-    if abs(exp - round(exp)) < 1e-9:
-        return f"$ x 1e{-int(round(exp))}"
-    return f"$ / {scale:g}"
-
-
-def _require(obj: Mapping, keys: Sequence[str], where: str) -> None:
-    if not isinstance(obj, Mapping):
-        raise TableInputError(f"{where}: expected an object")
-    missing = [k for k in keys if k not in obj]
-    if missing:
-        raise TableInputError(f"{where}: missing key(s) {missing}")
-
-
-def read_games_json(path: str | os.PathLike) -> dict:
-    """Read and check one games JSON (``ttcgames game --json``): ``auction`` with winner,
-    runner_up, user_value, price, utility, welfare; ``games`` entries with beta, equilibrium,
-    optimum and price_of_anarchy."""
-    path = Path(path)
-    if not path.is_file():
-        raise TableInputError(f"missing games file {path}")
+def read_games_json(path: str | os.PathLike) -> GamesDocument:
+    """Read and check one games JSON (``ttcgames game --json``) with the one games-JSON reader
+    (``ttcgames.game.results.read_games``): ``auction`` with winner, runner_up, user_value, price,
+    utility, welfare; ``games`` entries with beta, equilibrium, optimum and price_of_anarchy."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise TableInputError(f"{path}: invalid JSON at line {err.lineno} ({err.msg})") from None
-    _require(doc, ("auction", "games"), str(path))
-    _require(doc["auction"], ("winner", "runner_up", "user_value", "price", "utility", "welfare"), f"{path}: auction")
-    if not isinstance(doc["games"], list) or not doc["games"]:
-        raise TableInputError(f"{path}: 'games' must be a non-empty list")
-    for k, entry in enumerate(doc["games"]):
-        where = f"{path}: games[{k}]"
-        _require(entry, ("beta", "equilibrium", "optimum", "price_of_anarchy"), where)
-        _require(entry["equilibrium"], ("user_value", "price", "provider_utility", "welfare", "iterations"), f"{where}.equilibrium")
-        _require(entry["optimum"], ("welfare",), f"{where}.optimum")
-    return doc
+        return read_games(path)
+    except ResultsError as exc:
+        raise TableInputError(str(exc)) from None
 
 
-def _beta_value(raw: object) -> float:
-    return math.inf if str(raw).strip().lower() in ("inf", "infinity") else float(raw)  # type: ignore[arg-type]
+def game_at_beta(doc: GamesDocument, beta: float | str, source: str = "games") -> GameResult:
+    """The game at ``beta`` (``"inf"`` or ``math.inf`` for perfect rationality; ``ttcgames.game.beta.same``)."""
+    game = doc.game_at(beta)
+    if game is None:
+        raise TableInputError(f"{source}: no game at beta = {beta_codec.text(beta)}; available betas: {doc.betas}")
+    return game
 
 
-def game_at_beta(doc: Mapping, beta: float | str, source: str = "games") -> Mapping:
-    """The ``games`` entry for ``beta`` (``"inf"`` or ``math.inf`` for perfect rationality)."""
-    target = _beta_value(beta)
-    available = [_beta_value(g["beta"]) for g in doc["games"]]
-    for value, entry in zip(available, doc["games"]):
-        if (math.isinf(target) and math.isinf(value)) or (
-            math.isfinite(target) and math.isfinite(value) and math.isclose(value, target, rel_tol=1e-9)
-        ):
-            return entry
-    raise TableInputError(f"{source}: no game at beta = {target:g}; available betas: {available}")
+def _as_float(value: object) -> float:
+    """A checked number of a typed result as a float; a missing one (None) is NaN."""
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]
 
 
-def _number(raw: object, where: str) -> float:
-    if raw is None:
+def _auction_price_of_anarchy(auction: AuctionResult) -> float:
+    """max_i W_i^* / welfare: truthful bids offer V_i = W_i^* (Theorem 5), so this is Eq. 13's ratio."""
+    welfare = _as_float(auction.welfare)
+    if not auction.offered_value or not welfare > 0:
         return math.nan
-    try:
-        return float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TableInputError(f"{where}: not a number: {raw!r}") from None
+    return max(_as_float(v) for v in auction.offered_value.values()) / welfare
+
+
+def _value(q: Q.Quantity, game: GameResult, auction: AuctionResult, scale: float) -> object:
+    """One body cell of Table 2: the quantity's value, money times ``scale``."""
+    if q.unit == Q.PROVIDER:
+        return q.read(game, auction) or ""
+    if q.name == "auction_price_of_anarchy":
+        return _auction_price_of_anarchy(auction)
+    value = _as_float(q.read(game, auction))
+    return scale * value if q.money else value
+
+
+def _body_rows(game: GameResult, auction: AuctionResult, scale: float, unit: str) -> list[tuple]:
+    """(quantity, mechanism, label, value, unit) of Table 2's numeric rows."""
+    return [
+        (q, _MECHANISM[q.mechanism], q.label, _value(q, game, auction, scale), unit if q.money else _UNIT_TEXT[q.unit])
+        for q in _TABLE2
+        if q.unit != Q.PROVIDER
+    ]
+
+
+def _equilibria_rows(game: GameResult) -> list[tuple]:
+    """The notes' rows, when the games JSON has all pure equilibria: their number at the table's
+    beta, the price of anarchy over the worst and the price of stability."""
+    if game.equilibria is None:
+        return []
+    count, worst, best = (_as_float(q.read(game)) for q in _NOTES)
+    return [
+        (_NOTES[0], GAME, EQUILIBRIA, count, f"equilibria at beta = {beta_codec.text(game.beta)}"),
+        (_NOTES[1], GAME, WORST_POA, worst, "ratio"),
+        (_NOTES[2], GAME, POS, best, "ratio"),
+    ]
+
+
+def _provider_rows(game: GameResult, auction: AuctionResult) -> list[tuple]:
+    """The auction's winner and runner-up (empty without one)."""
+    return [(q, AUCTION, q.label, _value(q, game, auction, 1.0), _UNIT_TEXT[q.unit]) for q in _TABLE2 if q.unit == Q.PROVIDER]
+
+
+def _uncertainty_cells(q: Q.Quantity, value: object, summary: Mapping | None, scale: float, where: str) -> tuple[float, float, float]:
+    """(lo, hi, share) of one row from its game's uncertainty summary: the percentile interval of a
+    number (money scaled like the value), the share of replicates naming the same provider."""
+    lo = hi = share = math.nan
+    if summary is None or q.uncertainty_key is None:
+        return lo, hi, share
+    if q.numeric:
+        s = summary["quantities"][q.uncertainty_key]
+        factor = scale if q.money else 1.0
+        lo = math.nan if s["lo"] is None else factor * s["lo"]
+        hi = math.nan if s["hi"] is None else factor * s["hi"]
+    else:
+        f = summary["frequencies"][q.uncertainty_key]
+        if f["point"] != value:
+            raise TableInputError(
+                f"{where}: the uncertainty summary's {q.uncertainty_key} {f['point']!r} is not the game's {value!r} (different betas or inputs?)"
+            )
+        share = math.nan if f["point_share"] is None else f["point_share"]
+    return lo, hi, share
+
+
+def _summary_at(intervals: Mapping | None, key: tuple[str, str], beta: float | str, where: str) -> Mapping | None:
+    """The game's uncertainty summary, which must be at the table's beta."""
+    summary = (intervals or {}).get(key)
+    if summary is not None and "beta" in summary and not beta_codec.same(summary["beta"], beta):
+        raise TableInputError(f"{where}: uncertainty summary at beta {summary['beta']}, the table is at beta {beta}")
+    return summary
 
 
 def table2_frame(
-    games: Mapping[tuple[str, str], Mapping],
+    games: Mapping[tuple[str, str], GamesDocument],
     *,
     beta: float | str = 1000,
     scale: float = 1000,
     sources: Mapping[tuple[str, str], str] | None = None,
     intervals: Mapping[tuple[str, str], Mapping] | None = None,
 ) -> pd.DataFrame:
-    """Tidy Table 2 rows for every (dataset, method) in ``games`` (in that order).
+    """Tidy Table 2 rows for every (dataset, method) in ``games`` (typed games JSONs, in that order).
 
     Money rows are multiplied by ``scale`` (1000: $ x 1e-3, the paper's unit). A missing price of
     anarchy (welfare <= 0 at the equilibrium) becomes NaN. ``intervals`` maps (dataset, method) to
@@ -178,66 +191,22 @@ def table2_frame(
     number then gets its percentile interval (``lo``, ``hi``, scaled like the value) and the
     auction's winner and runner-up the share of replicates naming the same provider (``share``).
     The auction's price of anarchy is 1 by construction (Eq. 13) and gets no interval.
+    Steps per game: ``game_at_beta`` -> ``_body_rows``, ``_equilibria_rows``, ``_provider_rows``
+    -> ``_uncertainty_cells``.
     """
     if scale <= 0 or not math.isfinite(scale):
         raise ValueError(f"scale must be positive, got {scale}")
-    unit = _unit(scale)
-    rows = []
+    unit = Q.money_unit(scale)
+    out = []
     for (dataset, method), doc in games.items():
         src = (sources or {}).get((dataset, method), f"{dataset}/{method}")
-        entry = game_at_beta(doc, beta, src)
-        eq, auction = entry["equilibrium"], doc["auction"]
-        for quantity, eq_key, auction_key in _MONEY_ROWS:
-            rows.append((dataset, method, GAME, quantity, scale * _number(eq[eq_key], f"{src}: equilibrium.{eq_key}"), unit))
-            rows.append((dataset, method, AUCTION, quantity, scale * _number(auction[auction_key], f"{src}: auction.{auction_key}"), unit))
-        rows.append((dataset, method, GAME, "Optimal social welfare", scale * _number(entry["optimum"]["welfare"], f"{src}: optimum.welfare"), unit))
-        rows.append((dataset, method, GAME, "Price of anarchy", _number(entry["price_of_anarchy"], f"{src}: price_of_anarchy"), "ratio"))
-        offered = auction.get("offered_value")
-        welfare = _number(auction["welfare"], f"{src}: auction.welfare")
-        if isinstance(offered, Mapping) and offered and welfare > 0:
-            # Truthful bids offer V_i = W_i^* (Theorem 5), so max_i W_i^* / welfare is Eq. 13's ratio.
-            auction_poa = max(_number(v, f"{src}: auction.offered_value") for v in offered.values()) / welfare
-        else:
-            auction_poa = math.nan
-        rows.append((dataset, method, AUCTION, "Price of anarchy", auction_poa, "ratio"))
-        rows.append((dataset, method, GAME, "Iterations to equilibrium", float(eq["iterations"]), "iterations"))
-        eqs = entry.get("equilibria")
-        if isinstance(eqs, Mapping) and "count" in eqs:
-            beta_text = "inf" if entry["beta"] == "inf" else f"{float(entry['beta']):g}"
-            rows.append((dataset, method, GAME, EQUILIBRIA, float(_number(eqs["count"], f"{src}: equilibria.count")),
-                         f"equilibria at beta = {beta_text}"))
-            for quantity, key in ((WORST_POA, "price_of_anarchy"), (POS, "price_of_stability")):
-                value = eqs.get(key)
-                rows.append((dataset, method, GAME, quantity,
-                             math.nan if value is None else _number(value, f"{src}: equilibria.{key}"), "ratio"))
-        rows.append((dataset, method, AUCTION, "Auction winner", auction["winner"] or "", "provider"))
-        rows.append((dataset, method, AUCTION, "Auction runner-up", auction["runner_up"] or "", "provider"))
-    if not rows:
+        game = game_at_beta(doc, beta, src)
+        rows = _body_rows(game, doc.auction, scale, unit) + _equilibria_rows(game) + _provider_rows(game, doc.auction)
+        summary = _summary_at(intervals, (dataset, method), beta, src)
+        for q, mechanism, label, value, row_unit in rows:
+            out.append((dataset, method, mechanism, label, value, row_unit, *_uncertainty_cells(q, value, summary, scale, src)))
+    if not out:
         raise TableInputError("no games given")
-    out = []
-    for row in rows:
-        dataset, method, mechanism, quantity, value, unit = row
-        lo = hi = share = math.nan
-        summary = (intervals or {}).get((dataset, method))
-        if summary is not None:
-            where = (sources or {}).get((dataset, method), f"{dataset}/{method}")
-            if "beta" in summary and _beta_value(summary["beta"]) != _beta_value(beta):
-                raise TableInputError(f"{where}: uncertainty summary at beta {summary['beta']}, the table is at beta {beta}")
-            key = _INTERVAL_KEYS.get((mechanism, quantity))
-            if key is not None:
-                q = summary["quantities"][key]
-                factor = scale if unit.startswith("$") else 1.0
-                lo = math.nan if q["lo"] is None else factor * q["lo"]
-                hi = math.nan if q["hi"] is None else factor * q["hi"]
-            elif quantity in _SHARE_KEYS:
-                f = summary["frequencies"][_SHARE_KEYS[quantity]]
-                if f["point"] != value:
-                    raise TableInputError(
-                        f"{where}: the uncertainty summary's {_SHARE_KEYS[quantity]} {f['point']!r} is not the game's {value!r} "
-                        "(different betas or inputs?)"
-                    )
-                share = math.nan if f["point_share"] is None else f["point_share"]
-        out.append((*row, lo, hi, share))
     return pd.DataFrame(out, columns=list(TABLE2_COLUMNS))
 
 
@@ -323,8 +292,7 @@ _INTERVAL_NOTE = (
 # Always in the caption: the auction row is no finding (Eq. 13), only a consistency check of the
 # auction's welfare against the best contribution max_i W_i^*.
 _AUCTION_POA_NOTE = (
-    "The auction's price of anarchy is 1 by construction (Eq. 13: the winner is the provider with the "
-    "highest W_i^*); its row only checks that."
+    "The auction's price of anarchy is 1 by construction (Eq. 13: the winner is the provider with the highest W_i^*); its row only checks that."
 )
 
 
@@ -338,10 +306,13 @@ def equilibria_notes(frame: pd.DataFrame, labels: Mapping[str, str] | None = Non
             continue
         count, unit = by[EQUILIBRIA]
         n = int(round(float(count)))
-        at = unit[len("equilibria "):]
+        at = unit[len("equilibria ") :]
         text = f"{_combo_label(dataset, method, labels)}: {n:,} pure equilibri{'um' if n == 1 else 'a'} {at}"
-        ratios = [f"{name} {_format(by[q][0], 'ratio', 3)}" for q, name in
-                  ((WORST_POA, "price of anarchy over the worst"), (POS, "price of stability")) if q in by]
+        ratios = [
+            f"{name} {_format(by[q][0], 'ratio', 3)}"
+            for q, name in ((WORST_POA, "price of anarchy over the worst"), (POS, "price of stability"))
+            if q in by
+        ]
         notes.append(text + (f" ({', '.join(ratios)})" if ratios else "") + ".")
     return notes
 
@@ -375,8 +346,16 @@ def render_markdown(frame: pd.DataFrame, *, digits: int = 2, labels: Mapping[str
 
 
 _LATEX_ESCAPES = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
 }
 
 
@@ -481,12 +460,7 @@ def build_table2(
     docs = {key: read_games_json(path) for key, path in items.items()}
     intervals = None
     if summary_paths is not None:
-        intervals = {}
-        for key, path in summary_paths.items():
-            try:
-                intervals[(str(key[0]), str(key[1]))] = json.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise TableInputError(f"{path}: unreadable uncertainty summary ({exc})") from None
+        intervals = {(str(d), str(m)): read_summary(path, error=TableInputError) for (d, m), path in summary_paths.items()}
     frame = table2_frame(docs, beta=beta, scale=scale, sources={k: str(v) for k, v in items.items()}, intervals=intervals)
     atomic_write_text(out_csv, frame.to_csv(index=False))
     if out_md is not None:
