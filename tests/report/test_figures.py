@@ -18,13 +18,16 @@ from ttcgames.report.figures import (
     figure_curves,
     figure_dynamics,
     figure_inefficiency,
+    figure_uncertainty,
     figure_values,
     plot_dynamics,
     plot_inefficiency,
+    plot_uncertainty,
     plot_values,
     provider_colors,
     save_figure,
 )
+from ttcgames.uncertainty.paired import parse_profile_label, profile_label
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -73,8 +76,21 @@ def trajectory_frame(beta=1000.0):
     for t, prof in enumerate(levels):
         shares = np.array([0.5 - 0.02 * t, 0.3, 0.19 + 0.02 * t])
         for name, lv, s in zip(providers, prof, shares):
-            rows.append(dict(beta=beta, t=t, provider=name, theta=thetas[lv], level=lv, share=s, utility=0.1, mover="",
-                             welfare=1.0, inefficiency=1.2 - 0.03 * t, potential=0.0))
+            rows.append(
+                dict(
+                    beta=beta,
+                    t=t,
+                    provider=name,
+                    theta=thetas[lv],
+                    level=lv,
+                    share=s,
+                    utility=0.1,
+                    mover="",
+                    welfare=1.0,
+                    inefficiency=1.2 - 0.03 * t,
+                    potential=0.0,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -170,8 +186,19 @@ def test_figure_curves_and_inefficiency(tmp_path, drawn):
         theta = np.array([1, 2, 4, 8])
         a = acc + 0.05 * np.log2(theta)
         frame = pd.DataFrame(
-            dict(provider=name, method="bon", theta=theta, accuracy=a, accuracy_lo=a - 0.03, accuracy_hi=a + 0.03,
-                 tokens=100.0 * theta, tokens_lo=95.0 * theta, tokens_hi=105.0 * theta, mc_stderr=0.0, n_questions=40)
+            dict(
+                provider=name,
+                method="bon",
+                theta=theta,
+                accuracy=a,
+                accuracy_lo=a - 0.03,
+                accuracy_hi=a + 0.03,
+                tokens=100.0 * theta,
+                tokens_lo=95.0 * theta,
+                tokens_hi=105.0 * theta,
+                mc_stderr=0.0,
+                n_questions=40,
+            )
         )
         paths.append(tmp_path / f"{name}.csv")
         frame.to_csv(paths[-1], index=False)
@@ -195,8 +222,9 @@ def test_figure_curves_and_inefficiency(tmp_path, drawn):
     sweeps = {}
     for method, offset in (("majority", 0.1), ("bon", 0.2)):
         beta = np.logspace(0, 6, 13)
-        frame = pd.DataFrame(dict(beta=beta, equilibrium_welfare=1.0, optimal_welfare=1.0 + offset,
-                                  price_of_anarchy=1.0 + offset / (1 + np.log10(beta)), iterations=5))
+        frame = pd.DataFrame(
+            dict(beta=beta, equilibrium_welfare=1.0, optimal_welfare=1.0 + offset, price_of_anarchy=1.0 + offset / (1 + np.log10(beta)), iterations=5)
+        )
         frame.loc[len(frame)] = dict(beta=float("inf"), equilibrium_welfare=1.0, optimal_welfare=1.0, price_of_anarchy=1.0, iterations=3)
         sweeps[method] = tmp_path / "games" / f"{method}.sweep.csv"
         sweeps[method].parent.mkdir(exist_ok=True)
@@ -221,10 +249,8 @@ def test_figure_curves_and_inefficiency(tmp_path, drawn):
 def test_inefficiency_draws_reached_worst_and_best_equilibrium():
     beta = np.logspace(0, 6, 7)
     reached = np.array([1.3, 1.3, 1.2, 1.1, 1.05, 1.05, 1.05])
-    frame = pd.DataFrame(dict(beta=beta, price_of_anarchy=reached, worst_price_of_anarchy=reached + 0.1,
-                              price_of_stability=reached - 0.04))
-    frame.loc[len(frame)] = dict(beta=float("inf"), price_of_anarchy=1.05, worst_price_of_anarchy=1.2,
-                                 price_of_stability=1.01)
+    frame = pd.DataFrame(dict(beta=beta, price_of_anarchy=reached, worst_price_of_anarchy=reached + 0.1, price_of_stability=reached - 0.04))
+    frame.loc[len(frame)] = dict(beta=float("inf"), price_of_anarchy=1.05, worst_price_of_anarchy=1.2, price_of_stability=1.01)
     fig = plot_inefficiency({"bon": frame})
     lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
     worst = next(ln for lab, ln in lines.items() if lab.startswith("worst equilibrium"))
@@ -263,3 +289,66 @@ def test_property_colours_are_consistent_and_distinct(everyone, data):
     assert len(hexes) == len(everyone)
     # Default order is sorted names, so the colours do not depend on the input order.
     assert provider_colors(list(reversed(everyone))) == provider_colors(everyone)
+
+
+# --------------------------------------------------------------------------------------------
+# Uncertainty: the paired bootstrap's figure
+
+
+def uncertainty_inputs():
+    """Four replicates (one failed) of a two-provider game and its summary, as ttcgames.uncertainty writes them."""
+    profiles = [profile_label({"a": 4, "b": 8}), profile_label({"a": 4, "b": 16}), profile_label({"a": 2, "b": 8}), ""]
+    replicates = pd.DataFrame(
+        {"replicate": range(4), "ok": [True, True, True, False], "price_of_anarchy": [1.1, 1.2, 1.3, None], "equilibrium_profile": profiles}
+    )
+    summary = {
+        "level": 0.9,
+        "providers": ["a", "b"],
+        "thetas": [1.0, 2.0, 4.0, 8.0, 16.0],
+        "quantities": {"price_of_anarchy": {"point": 1.15, "lo": 1.11, "hi": 1.29, "se": 0.1, "mean": 1.2}},
+        "frequencies": {"equilibrium_profile": {"point": profiles[0], "point_share": 1 / 3, "shares": {}}},
+    }
+    sweep = pd.DataFrame(
+        {
+            "beta": [1000.0, 10.0, 100.0],
+            "price_of_anarchy": [1.1, 1.3, 1.2],
+            "price_of_anarchy_lo": [1.0, 1.1, 1.05],
+            "price_of_anarchy_hi": [1.2, 1.5, 1.4],
+            "replicates": 3,
+        }
+    )
+    return replicates, summary, sweep
+
+
+def test_profile_labels_read_back_as_written():
+    assert parse_profile_label(profile_label({"qwen-7b": 4, "llama": 16.0})) == {"qwen-7b": 4.0, "llama": 16.0}
+    assert parse_profile_label("") == {}
+
+
+def test_uncertainty_panels_show_poa_equilibrium_levels_and_sweep():
+    replicates, summary, sweep = uncertainty_inputs()
+    fig = plot_uncertainty(replicates, summary, sweep, method="bon", title="gsm8k")
+    ax_poa, ax_levels, ax_sweep = fig.axes[:3]
+    # (a) the three successful replicates, the 90% interval and the point estimate
+    assert ax_poa.get_ylabel() == "share of 3 replicates"
+    assert ax_poa.get_lines()[0].get_xdata()[0] == pytest.approx(1.15)
+    assert [t.get_text() for t in ax_poa.get_legend().get_texts()] == ["90% interval", "point estimate 1.150"]
+    # (b) share of replicates per provider and theta, every theta of the market a column
+    assert [t.get_text() for t in ax_levels.get_xticklabels()] == ["1", "2", "4", "8", "16"]
+    shares = np.asarray(ax_levels.collections[0].get_array()).reshape(2, 5)
+    np.testing.assert_allclose(shares, [[0, 1 / 3, 2 / 3, 0, 0], [0, 0, 0, 2 / 3, 1 / 3]])
+    boxes = [(p.get_x(), p.get_y()) for p in ax_levels.patches if isinstance(p, figures.plt.Rectangle) and not p.get_fill()]
+    assert sorted(boxes) == [(2, 0), (3, 1)]  # the point profile a=4, b=8
+    assert "33% of replicates" in ax_levels.get_title()
+    # (c) the sweep, sorted by beta, with its band
+    np.testing.assert_allclose(ax_sweep.get_lines()[0].get_xdata(), [10.0, 100.0, 1000.0])
+    assert "90% band (3 replicates)" in [t.get_text() for t in ax_sweep.get_legend().get_texts()]
+    save_figure(fig, [])
+
+
+def test_figure_uncertainty_refuses_an_unreadable_summary(tmp_path):
+    replicates, _, _ = uncertainty_inputs()
+    replicates.to_csv(tmp_path / "r.csv", index=False)
+    (tmp_path / "s.json").write_text("{not json")
+    with pytest.raises(FigureInputError, match=r"s.json: unreadable uncertainty summary"):
+        figure_uncertainty(tmp_path / "r.csv", tmp_path / "s.json", [tmp_path / "u.png"])

@@ -74,8 +74,7 @@ def test_overview_grid_has_one_panel_per_game_with_its_curves():
     np.testing.assert_allclose(reached.get_xdata(), BETA)
     np.testing.assert_allclose(reached.get_ydata(), 1.0 + 0.4 / (1.0 + np.log10(BETA)))
     # the top-left panel (gsm8k x majority): worst above reached above best at every beta
-    ys = sorted((np.asarray(ln.get_ydata()) for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) == len(BETA)),
-                key=lambda y: y[0])
+    ys = sorted((np.asarray(ln.get_ydata()) for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) == len(BETA)), key=lambda y: y[0])
     assert len(ys) == 3 and np.all(ys[0] < ys[1]) and np.all(ys[1] < ys[2])
     legend = fig.legends[0]
     assert [t.get_text() for t in legend.get_texts()] == [
@@ -107,15 +106,25 @@ def test_seaborn_lines_keep_provider_colours_and_names():
     """The same provider has the same colour in the values and the curves figure (provider_colors
     over the config's full list), and every line is found by its provider's name."""
     order = ["p-a", "p-b", "p-c"]
-    market = SimpleNamespace(providers=("p-c", "p-a"), thetas=(np.array([1.0, 2.0]), np.array([1.0, 2.0])),
-                             value=np.array([[0.001, 0.002], [0.004, 0.003]]), v0=0.0)
+    market = SimpleNamespace(
+        providers=("p-c", "p-a"), thetas=(np.array([1.0, 2.0]), np.array([1.0, 2.0])), value=np.array([[0.001, 0.002], [0.004, 0.003]]), v0=0.0
+    )
     values = plot_values(market, order=order)
     rows = []
     for name, acc in (("p-a", 0.5), ("p-b", 0.6), ("p-c", 0.7)):
         for theta in (1, 2, 4):
-            rows.append({"provider": name, "theta": theta, "accuracy": acc, "accuracy_lo": acc - 0.1,
-                         "accuracy_hi": acc + 0.1, "tokens": 10.0 * theta, "tokens_lo": 9.0 * theta,
-                         "tokens_hi": 11.0 * theta})
+            rows.append(
+                {
+                    "provider": name,
+                    "theta": theta,
+                    "accuracy": acc,
+                    "accuracy_lo": acc - 0.1,
+                    "accuracy_hi": acc + 0.1,
+                    "tokens": 10.0 * theta,
+                    "tokens_lo": 9.0 * theta,
+                    "tokens_hi": 11.0 * theta,
+                }
+            )
     curves = plot_curves(pd.DataFrame(rows), order=order)
     expected = provider_colors(order, order)
     for fig, names in ((values, ["p-c", "p-a"]), (curves, order)):

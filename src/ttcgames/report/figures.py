@@ -30,6 +30,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -42,8 +43,11 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
+from ttcgames.game import beta as beta_codec  # noqa: E402
+from ttcgames.game.quantities import money_unit  # noqa: E402
 from ttcgames.io.frames import read_frame  # noqa: E402
 from ttcgames.report.tables import METHOD_LABELS  # noqa: E402
+from ttcgames.uncertainty.paired import parse_profile_label, read_summary  # noqa: E402
 
 __all__ = [
     "FigureInputError",
@@ -70,8 +74,15 @@ DPI = 150
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
 # seaborn's whitegrid style without the top and right spines, its paper context at these sizes.
 _AXES_STYLE = {"axes.spines.top": False, "axes.spines.right": False, "grid.color": ".9"}
-_CONTEXT = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "legend.title_fontsize": 8,
-            "xtick.labelsize": 8, "ytick.labelsize": 8}
+_CONTEXT = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "legend.title_fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+}
 _RC = {"legend.frameon": False, "pdf.fonttype": 42}
 TRAJECTORY_REQUIRED = ("beta", "t", "provider", "theta", "level", "share", "inefficiency")
 SWEEP_REQUIRED = ("beta", "price_of_anarchy")
@@ -190,6 +201,28 @@ def theta_label(method: str | None = None) -> str:
     return r"test-time compute $\theta$"
 
 
+def _values_frame(market, scale: float) -> pd.DataFrame:
+    """Tidy (provider, theta, value) rows of the market's finite user values, times ``scale``."""
+    value = np.asarray(market.value, dtype=float)
+    return pd.DataFrame(
+        [
+            (name, float(theta), value[i, k] * scale)
+            for i, name in enumerate(market.providers)
+            for k, theta in enumerate(np.asarray(market.thetas[i], dtype=float))
+            if np.isfinite(value[i, k])
+        ],
+        columns=["provider", "theta", "value"],
+    )
+
+
+def _draw_abstention(ax: plt.Axes, v0: float, values: np.ndarray) -> None:
+    """The abstention value V_0 as a dotted line, only when it is near the data (otherwise it
+    squashes the curves)."""
+    span = float(values.max() - values.min()) if values.size else 0.0
+    if values.size and values.min() - 0.5 * span - 1e-12 <= v0 <= values.max() + 0.5 * span + 1e-12:
+        ax.axhline(v0, color="0.4", linewidth=0.8, linestyle=":", label=r"abstention $V_0$")
+
+
 def plot_values(
     market,
     *,
@@ -205,40 +238,44 @@ def plot_values(
     providers = list(market.providers)
     order = list(order) if order is not None else sorted(providers)
     colors = provider_colors(providers, order)
-    value = np.asarray(market.value, dtype=float)
-    tidy = pd.DataFrame(
-        [
-            (name, float(theta), value[i, k] * scale)
-            for i, name in enumerate(providers)
-            for k, theta in enumerate(np.asarray(market.thetas[i], dtype=float))
-            if np.isfinite(value[i, k])
-        ],
-        columns=["provider", "theta", "value"],
-    )
+    tidy = _values_frame(market, scale)
     drawn = [p for p in providers if p in set(tidy["provider"])]
     with _theme():
         fig, ax = plt.subplots(figsize=(6.4, 3.8))
-        _lines(ax, drawn, lambda: sns.lineplot(
-            tidy, x="theta", y="value", hue="provider", hue_order=drawn, palette=colors, style="provider",
-            style_order=drawn, markers={p: _marker(p, order) for p in drawn}, dashes=False, markersize=5,
-            linewidth=1.5, errorbar=None, estimator=None, legend=False, ax=ax,
-        ))
+        _lines(
+            ax,
+            drawn,
+            lambda: sns.lineplot(
+                tidy,
+                x="theta",
+                y="value",
+                hue="provider",
+                hue_order=drawn,
+                palette=colors,
+                style="provider",
+                style_order=drawn,
+                markers={p: _marker(p, order) for p in drawn},
+                dashes=False,
+                markersize=5,
+                linewidth=1.5,
+                errorbar=None,
+                estimator=None,
+                legend=False,
+                ax=ax,
+            ),
+        )
         # Each provider's best level (V_i^*, Eq. 8), ringed in its colour.
         best = tidy.loc[tidy.groupby("provider", sort=False)["value"].idxmax()]
-        sns.scatterplot(best, x="theta", y="value", hue="provider", hue_order=drawn, palette=colors, s=90,
-                        linewidth=1.2, legend=False, ax=ax, zorder=3)
+        sns.scatterplot(
+            best, x="theta", y="value", hue="provider", hue_order=drawn, palette=colors, s=90, linewidth=1.2, legend=False, ax=ax, zorder=3
+        )
         rings = ax.collections[-1]
         rings.set_edgecolors(rings.get_facecolors())
         rings.set_facecolors("none")
-        v0 = float(getattr(market, "v0", 0.0)) * scale
-        finite = tidy["value"].to_numpy()
-        span = float(finite.max() - finite.min()) if finite.size else 0.0
-        # Show the abstention value only when it is near the data; otherwise it squashes the curves.
-        if finite.size and finite.min() - 0.5 * span - 1e-12 <= v0 <= finite.max() + 0.5 * span + 1e-12:
-            ax.axhline(v0, color="0.4", linewidth=0.8, linestyle=":", label=r"abstention $V_0$")
+        _draw_abstention(ax, float(getattr(market, "v0", 0.0)) * scale, tidy["value"].to_numpy())
         _theta_axis(ax, tidy["theta"].to_numpy())
         ax.set_xlabel(theta_label(method))
-        unit = _unit_label(scale)
+        unit = money_unit(scale, tex=True)
         ax.set_ylabel(rf"user value $V_i(\theta) = q_i - p_i$ ({unit})")
         if title:
             ax.set_title(title)
@@ -246,15 +283,6 @@ def plot_values(
         _legend_right(fig, handles, labels, title="provider")
         fig.tight_layout()
     return fig
-
-
-def _unit_label(scale: float) -> str:
-    if scale == 1:
-        return "$"
-    exp = math.log10(scale)
-    if abs(exp - round(exp)) < 1e-9:
-        return rf"\$ $\times 10^{{{-int(round(exp))}}}$"
-    return rf"\$ / {scale:g}"
 
 
 def figure_values(
@@ -284,6 +312,7 @@ def figure_values(
 
 
 def _select_beta(frame: pd.DataFrame, beta: float | str | None, source: str) -> tuple[pd.DataFrame, float]:
+    """The rows of one beta (``None``: the only one there is), matched by the beta codec."""
     betas = pd.to_numeric(frame["beta"].astype(str), errors="coerce")
     if betas.isna().any():
         line = int(np.flatnonzero(betas.isna().to_numpy())[0]) + 2
@@ -292,13 +321,156 @@ def _select_beta(frame: pd.DataFrame, beta: float | str | None, source: str) -> 
     if beta is None:
         if len(available) != 1:
             raise FigureInputError(f"{source}: several betas {available}; choose one")
-        target = available[0]
-    else:
-        target = float(beta)
-    hit = np.isclose(betas, target, rtol=1e-9, atol=0) | (np.isinf(betas) & np.isinf(target))
+        beta = available[0]
+    try:
+        target = beta_codec.parse(beta, source)
+    except beta_codec.BetaError as exc:
+        raise FigureInputError(str(exc)) from None
+    hit = beta_codec.matches(betas.to_numpy(dtype=float), target)
     if not hit.any():
-        raise FigureInputError(f"{source}: no rows for beta = {target:g}; available: {available}")
-    return frame[hit.to_numpy()].copy(), target
+        raise FigureInputError(f"{source}: no rows for beta = {beta_codec.text(target)}; available: {available}")
+    return frame[hit].copy(), target
+
+
+@dataclass(frozen=True)
+class _Dynamics:
+    """Figure 2's data at one beta, reshaped from the long trajectory table (``_dynamics_data``)."""
+
+    beta: float
+    providers: list[str]
+    ts: np.ndarray  # the steps t, sorted
+    level: pd.DataFrame  # t x provider: compute level index
+    share: pd.DataFrame  # t x provider: market share
+    inefficiency: pd.Series  # by t: max W / W(theta^t)
+    level_theta: dict[int, float]  # level index -> theta (the first provider's, when they differ)
+    common: bool  # every provider has the same theta at each level index
+    steps: pd.DataFrame  # long (t, provider, level, shown): levels offset per provider to stay visible
+    t_eq: float  # last step at which any provider changed level: the dynamics reached the equilibrium
+
+
+def _level_thetas(frame: pd.DataFrame) -> tuple[dict[int, float], bool]:
+    """Level index -> theta over all providers, and whether the providers share that grid."""
+    grids = frame.groupby("provider")[["level", "theta"]].apply(lambda g: tuple(sorted(set(zip(g["level"].astype(int), g["theta"].astype(float))))))
+    level_theta: dict[int, float] = {}
+    common = True
+    for pairs in grids:
+        for lv, th in pairs:
+            if level_theta.setdefault(lv, th) != th:
+                common = False
+    return level_theta, common
+
+
+def _dynamics_data(trajectory: pd.DataFrame, beta: float | str | None, source: str) -> _Dynamics:
+    """Check the trajectory table and reshape its rows at ``beta`` into ``_Dynamics``."""
+    missing = [c for c in TRAJECTORY_REQUIRED if c not in trajectory.columns]
+    if missing:
+        raise FigureInputError(f"{source}: missing column(s) {missing}")
+    frame, beta_value = _select_beta(trajectory, beta, source)
+    providers = list(pd.unique(frame["provider"]))
+    ts = np.sort(frame["t"].unique())
+    level = frame.pivot_table(index="t", columns="provider", values="level", aggfunc="first").reindex(ts)[providers]
+    share = frame.pivot_table(index="t", columns="provider", values="share", aggfunc="first").reindex(ts)[providers]
+    ineff = frame.groupby("t")["inefficiency"].first().reindex(ts)
+    if level.isna().any().any() or share.isna().any().any():
+        raise FigureInputError(f"{source}: some (t, provider) rows are missing for beta = {beta_value:g}")
+    level_theta, common = _level_thetas(frame)
+    n = len(providers)
+    offsets = dict(zip(providers, (np.arange(n) - (n - 1) / 2) * (0.3 / max(n - 1, 1)), strict=True))
+    steps = level.reset_index().melt(id_vars="t", var_name="provider", value_name="level")
+    steps["shown"] = steps["level"] + steps["provider"].map(offsets)
+    changed = np.flatnonzero((level.diff().abs().sum(axis=1) > 0).to_numpy())
+    t_eq = ts[changed[-1]] if changed.size else ts[0]
+    return _Dynamics(beta_value, providers, ts, level, share, ineff, level_theta, common, steps, t_eq)
+
+
+def _draw_levels(ax: plt.Axes, d: _Dynamics, colors: Mapping[str, tuple]) -> None:
+    """Upper panel: each provider's compute level theta^t as steps, thetas as tick labels."""
+    _lines(
+        ax,
+        d.providers,
+        lambda: sns.lineplot(
+            d.steps,
+            x="t",
+            y="shown",
+            hue="provider",
+            hue_order=d.providers,
+            palette=colors,
+            drawstyle="steps-post",
+            linewidth=1.6,
+            errorbar=None,
+            estimator=None,
+            legend=False,
+            ax=ax,
+        ),
+    )
+    levels_seen = sorted(d.level_theta)
+    ax.set_yticks(levels_seen)
+    if d.common:
+        ax.set_yticklabels([f"{d.level_theta[lv]:g}" for lv in levels_seen])
+        ax.set_ylabel(r"compute level $\theta_i^t$")
+    else:
+        ax.set_ylabel(r"compute level index of $\theta_i^t$")
+    ax.set_ylim(min(levels_seen) - 0.4, max(levels_seen) + 0.4)
+
+
+def _draw_inefficiency(ax: plt.Axes, d: _Dynamics) -> plt.Axes:
+    """The inefficiency max W / W(theta^t) on a twin axis of the upper panel (dashed black)."""
+    twin = ax.twinx()
+    _lines(
+        twin,
+        [r"inefficiency $\max W / W(\theta^t)$"],
+        lambda: sns.lineplot(
+            x=d.ts,
+            y=d.inefficiency.to_numpy(),
+            color="black",
+            linestyle="--",
+            linewidth=1.4,
+            drawstyle="steps-post",
+            errorbar=None,
+            estimator=None,
+            legend=False,
+            ax=twin,
+        ),
+    )
+    twin.set_ylabel(r"inefficiency $\max_\theta W(\theta) / W(\theta^t)$")
+    twin.spines["right"].set_visible(True)
+    twin.grid(False)
+    lo = min(1.0, float(np.nanmin(d.inefficiency)))
+    hi = float(np.nanmax(d.inefficiency))
+    pad = max(0.02 * (hi - lo), 0.005)
+    twin.set_ylim(lo - pad, hi + pad)
+    return twin
+
+
+def _draw_shares(ax: plt.Axes, ax_top: plt.Axes, d: _Dynamics, colors: Mapping[str, tuple]) -> None:
+    """Lower panel: market shares as a stacked step area, abstention in grey on top."""
+    stack = [d.share[name].to_numpy() for name in d.providers]
+    abstain = np.clip(1.0 - np.sum(stack, axis=0), 0.0, 1.0)
+    ax.stackplot(
+        d.ts,
+        *stack,
+        abstain,
+        colors=[colors[p] for p in d.providers] + ["0.85"],
+        labels=d.providers + ["abstention"],
+        step="post",
+        linewidth=0,
+    )
+    ax.set_ylim(0, 1)
+    ax.set_xlim(d.ts.min(), d.ts.max() if d.ts.max() > d.ts.min() else d.ts.min() + 1)
+    ax_top.set_xlabel("")
+    ax.set_ylabel(r"market share $s_i$")
+    ax.set_xlabel("better-response step $t$")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # t counts provider turns
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{100 * y:.0f}%"))
+
+
+def _mark_equilibrium(ax_top: plt.Axes, ax_bot: plt.Axes, d: _Dynamics, title: str | None) -> None:
+    """A dotted line where the dynamics reach the equilibrium, named in the title."""
+    for ax in (ax_top, ax_bot):
+        ax.axvline(d.t_eq, color="0.3", linestyle=":", linewidth=1.0)
+    beta_text = r"$\beta = \infty$" if math.isinf(d.beta) else rf"$\beta = {d.beta:g}$"
+    head = f"{beta_text}, equilibrium reached at $t = {d.t_eq:g}$ (dotted)"
+    ax_top.set_title(f"{title}: {head}" if title else head)
 
 
 def plot_dynamics(
@@ -314,89 +486,17 @@ def plot_dynamics(
     Upper panel: each provider's compute level theta^t (steps; providers are offset slightly so
     overlapping lines stay visible) and, on a twin axis, the inefficiency max W / W(theta^t)
     (dashed black). Lower panel: market shares as a stacked area, abstention in grey on top.
+    Steps: ``_dynamics_data`` (reshaping) -> ``_draw_levels``, ``_draw_inefficiency``,
+    ``_draw_shares``, ``_mark_equilibrium`` (drawing) -> one legend for the three.
     """
-    missing = [c for c in TRAJECTORY_REQUIRED if c not in trajectory.columns]
-    if missing:
-        raise FigureInputError(f"{source}: missing column(s) {missing}")
-    frame, beta_value = _select_beta(trajectory, beta, source)
-    providers = list(pd.unique(frame["provider"]))
-    order = list(order) if order is not None else sorted(providers)
-    colors = provider_colors(providers, order)
-    ts = np.sort(frame["t"].unique())
-    level = frame.pivot_table(index="t", columns="provider", values="level", aggfunc="first").reindex(ts)[providers]
-    share = frame.pivot_table(index="t", columns="provider", values="share", aggfunc="first").reindex(ts)[providers]
-    ineff = frame.groupby("t")["inefficiency"].first().reindex(ts)
-    if level.isna().any().any() or share.isna().any().any():
-        raise FigureInputError(f"{source}: some (t, provider) rows are missing for beta = {beta_value:g}")
-    grids = frame.groupby("provider")[["level", "theta"]].apply(
-        lambda g: tuple(sorted(set(zip(g["level"].astype(int), g["theta"].astype(float)))))
-    )
-    level_theta = {}
-    common = True
-    for pairs in grids:
-        for lv, th in pairs:
-            if level_theta.setdefault(lv, th) != th:
-                common = False
-
-    n = len(providers)
-    offsets = dict(zip(providers, (np.arange(n) - (n - 1) / 2) * (0.3 / max(n - 1, 1)), strict=True))
-    steps = level.reset_index().melt(id_vars="t", var_name="provider", value_name="level")
-    steps["shown"] = steps["level"] + steps["provider"].map(offsets)
+    d = _dynamics_data(trajectory, beta, source)
+    colors = provider_colors(d.providers, list(order) if order is not None else sorted(d.providers))
     with _theme():
-        fig, (ax_top, ax_bot) = plt.subplots(
-            2, 1, figsize=(7.0, 5.6), sharex=True, gridspec_kw={"height_ratios": [1.25, 1.0]}
-        )
-        _lines(ax_top, providers, lambda: sns.lineplot(
-            steps, x="t", y="shown", hue="provider", hue_order=providers, palette=colors, drawstyle="steps-post",
-            linewidth=1.6, errorbar=None, estimator=None, legend=False, ax=ax_top,
-        ))
-        levels_seen = sorted(level_theta)
-        ax_top.set_yticks(levels_seen)
-        if common:
-            ax_top.set_yticklabels([f"{level_theta[lv]:g}" for lv in levels_seen])
-            ax_top.set_ylabel(r"compute level $\theta_i^t$")
-        else:
-            ax_top.set_ylabel(r"compute level index of $\theta_i^t$")
-        ax_top.set_ylim(min(levels_seen) - 0.4, max(levels_seen) + 0.4)
-        twin = ax_top.twinx()
-        _lines(twin, [r"inefficiency $\max W / W(\theta^t)$"], lambda: sns.lineplot(
-            x=ts, y=ineff.to_numpy(), color="black", linestyle="--", linewidth=1.4, drawstyle="steps-post",
-            errorbar=None, estimator=None, legend=False, ax=twin,
-        ))
-        twin.set_ylabel(r"inefficiency $\max_\theta W(\theta) / W(\theta^t)$")
-        twin.spines["right"].set_visible(True)
-        twin.grid(False)
-        lo = min(1.0, float(np.nanmin(ineff)))
-        hi = float(np.nanmax(ineff))
-        pad = max(0.02 * (hi - lo), 0.005)
-        twin.set_ylim(lo - pad, hi + pad)
-
-        stack = [share[name].to_numpy() for name in providers]
-        abstain = np.clip(1.0 - np.sum(stack, axis=0), 0.0, 1.0)
-        ax_bot.stackplot(
-            ts,
-            *stack,
-            abstain,
-            colors=[colors[p] for p in providers] + ["0.85"],
-            labels=providers + ["abstention"],
-            step="post",
-            linewidth=0,
-        )
-        ax_bot.set_ylim(0, 1)
-        ax_bot.set_xlim(ts.min(), ts.max() if ts.max() > ts.min() else ts.min() + 1)
-        ax_top.set_xlabel("")
-        ax_bot.set_ylabel(r"market share $s_i$")
-        ax_bot.set_xlabel("better-response step $t$")
-        ax_bot.xaxis.set_major_locator(MaxNLocator(integer=True))  # t counts provider turns
-        ax_bot.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{100 * y:.0f}%"))
-        # Last step at which any provider changed level: the dynamics reached the equilibrium.
-        changed = np.flatnonzero((level.diff().abs().sum(axis=1) > 0).to_numpy())
-        t_eq = ts[changed[-1]] if changed.size else ts[0]
-        for ax in (ax_top, ax_bot):
-            ax.axvline(t_eq, color="0.3", linestyle=":", linewidth=1.0)
-        beta_text = r"$\beta = \infty$" if math.isinf(beta_value) else rf"$\beta = {beta_value:g}$"
-        head = f"{beta_text}, equilibrium reached at $t = {t_eq:g}$ (dotted)"
-        ax_top.set_title(f"{title}: {head}" if title else head)
+        fig, (ax_top, ax_bot) = plt.subplots(2, 1, figsize=(7.0, 5.6), sharex=True, gridspec_kw={"height_ratios": [1.25, 1.0]})
+        _draw_levels(ax_top, d, colors)
+        twin = _draw_inefficiency(ax_top, d)
+        _draw_shares(ax_bot, ax_top, d, colors)
+        _mark_equilibrium(ax_top, ax_bot, d, title)
         handles, labels = ax_top.get_legend_handles_labels()
         th, tl = twin.get_legend_handles_labels()
         sh, sl = ax_bot.get_legend_handles_labels()
@@ -426,6 +526,35 @@ def figure_dynamics(
 # --------------------------------------------------------------------------------------------
 
 
+def _draw_curve_panel(ax: plt.Axes, tidy: pd.DataFrame, y: str, band: tuple[str, str], providers: list[str], colors, markers) -> None:
+    """One panel of the curves figure: a line per provider with its bootstrap band shaded."""
+    _lines(
+        ax,
+        providers,
+        lambda: sns.lineplot(
+            tidy,
+            x="theta",
+            y=y,
+            hue="provider",
+            hue_order=providers,
+            palette=colors,
+            style="provider",
+            style_order=providers,
+            markers=markers,
+            dashes=False,
+            markersize=4.5,
+            linewidth=1.4,
+            errorbar=None,
+            estimator=None,
+            legend=False,
+            ax=ax,
+        ),
+    )
+    # The bands are the curves' own bootstrap bounds (precomputed, so not seaborn's errorbar).
+    for name, c in tidy.groupby("provider", sort=False):
+        ax.fill_between(c["theta"], c[band[0]], c[band[1]], color=colors[name], alpha=0.15, linewidth=0)
+
+
 def plot_curves(
     curves: pd.DataFrame,
     *,
@@ -447,16 +576,8 @@ def plot_curves(
     markers = {p: _marker(p, order) for p in providers}
     with _theme():
         fig, (ax_acc, ax_tok) = plt.subplots(1, 2, figsize=(9.0, 3.6))
-        for ax, y in ((ax_acc, "accuracy_pct"), (ax_tok, "tokens")):
-            _lines(ax, providers, lambda ax=ax, y=y: sns.lineplot(
-                tidy, x="theta", y=y, hue="provider", hue_order=providers, palette=colors, style="provider",
-                style_order=providers, markers=markers, dashes=False, markersize=4.5, linewidth=1.4,
-                errorbar=None, estimator=None, legend=False, ax=ax,
-            ))
-            # The bands are the curves' own bootstrap bounds (precomputed, so not seaborn's errorbar).
-            for name, c in tidy.groupby("provider", sort=False):
-                lo, hi = ("accuracy_lo_pct", "accuracy_hi_pct") if ax is ax_acc else ("tokens_lo", "tokens_hi")
-                ax.fill_between(c["theta"], c[lo], c[hi], color=colors[name], alpha=0.15, linewidth=0)
+        for ax, y, band in ((ax_acc, "accuracy_pct", ("accuracy_lo_pct", "accuracy_hi_pct")), (ax_tok, "tokens", ("tokens_lo", "tokens_hi"))):
+            _draw_curve_panel(ax, tidy, y, band, providers, colors, markers)
         methods = set(curves["method"]) if "method" in curves.columns else set()
         xlabel = theta_label(next(iter(methods)) if len(methods) == 1 else None)
         for ax in (ax_acc, ax_tok):
@@ -566,10 +687,23 @@ def plot_inefficiency(
             style = dict(_SWEEP_STYLE[curve])
             if curve == "best":
                 style["markevery"] = max(1, int(part.groupby("sweep").size().max()) // 25)
-            lines = _lines(ax, names, lambda part=part, drawn=drawn, style=style: sns.lineplot(
-                part, x="beta", y="inefficiency", hue="sweep", hue_order=drawn, palette=palette,
-                errorbar=None, estimator=None, legend=False, ax=ax, **style,
-            ))
+            lines = _lines(
+                ax,
+                names,
+                lambda part=part, drawn=drawn, style=style: sns.lineplot(
+                    part,
+                    x="beta",
+                    y="inefficiency",
+                    hue="sweep",
+                    hue_order=drawn,
+                    palette=palette,
+                    errorbar=None,
+                    estimator=None,
+                    legend=False,
+                    ax=ax,
+                    **style,
+                ),
+            )
             if curve == "best":  # hollow markers in the line's colour (seaborn edges markers in white)
                 for line in lines:
                     line.set_markeredgecolor(line.get_color())
@@ -652,12 +786,28 @@ def plot_overview(
     spec = {v[0]: v for v in _OVERVIEW_CURVES.values()}
     with _theme():
         grid = sns.relplot(
-            tidy, kind="line", x="beta", y="inefficiency", row="dataset", col="method",
-            row_order=datasets, col_order=methods, hue="equilibrium", hue_order=present,
-            palette={k: spec[k][1] for k in present}, size="equilibrium", size_order=present,
-            sizes={k: spec[k][2] for k in present}, style="equilibrium", style_order=present,
-            dashes={k: spec[k][3] for k in present}, errorbar=None, estimator=None,
-            height=2.4, aspect=1.35, facet_kws={"sharey": False, "margin_titles": True},
+            tidy,
+            kind="line",
+            x="beta",
+            y="inefficiency",
+            row="dataset",
+            col="method",
+            row_order=datasets,
+            col_order=methods,
+            hue="equilibrium",
+            hue_order=present,
+            palette={k: spec[k][1] for k in present},
+            size="equilibrium",
+            size_order=present,
+            sizes={k: spec[k][2] for k in present},
+            style="equilibrium",
+            style_order=present,
+            dashes={k: spec[k][3] for k in present},
+            errorbar=None,
+            estimator=None,
+            height=2.4,
+            aspect=1.35,
+            facet_kws={"sharey": False, "margin_titles": True},
         )
         grid.set(xscale="log")
         grid.refline(y=1.0, color="0.4", linewidth=0.8, linestyle=(0, (1, 3)))
@@ -690,11 +840,7 @@ def figure_overview(
 def _profile_counts(profiles: pd.Series, providers: Sequence[str], thetas: Sequence[float] = ()) -> pd.DataFrame:
     """Share of replicates in which each provider ends at each theta (rows providers, columns every
     theta of the market, also those no replicate reaches)."""
-    rows = []
-    for label in profiles.astype(str):
-        for part in filter(None, label.split(";")):
-            name, _, theta = part.partition("=")
-            rows.append((name, float(theta)))
+    rows = [pair for label in profiles.astype(str) for pair in parse_profile_label(label).items()]
     frame = pd.DataFrame(rows, columns=["provider", "theta"])
     shares = pd.crosstab(frame["provider"], frame["theta"]) / max(len(profiles), 1)
     order = [p for p in providers if p in shares.index] + [p for p in shares.index if p not in providers]
@@ -702,6 +848,67 @@ def _profile_counts(profiles: pd.Series, providers: Sequence[str], thetas: Seque
     shares = shares.reindex(index=order, columns=columns, fill_value=0.0)
     shares.columns = [f"{c:g}" for c in shares.columns]
     return shares
+
+
+def _draw_poa_histogram(ax: plt.Axes, poa: pd.Series, q: Mapping, level: float, replicates: int) -> None:
+    """Panel (a): the price of anarchy over replicates, the percentile interval and the point estimate."""
+    sns.histplot(x=poa, ax=ax, bins=30, color="tab:blue", edgecolor="white", stat="probability")
+    if q["lo"] is not None:
+        ax.axvspan(q["lo"], q["hi"], color="tab:blue", alpha=0.12, label=f"{level:.0%} interval")
+    if q["point"] is not None:
+        ax.axvline(q["point"], color="black", linewidth=1.4, label=f"point estimate {q['point']:.3f}")
+    ax.set_xlabel(r"price of anarchy $\max W / W(\theta^\dagger)$")
+    ax.set_ylabel(f"share of {replicates} replicates")
+    ax.set_title("(a) price of anarchy")
+    ax.legend(loc="upper right")
+
+
+def _draw_profile_heatmap(ax: plt.Axes, profiles: pd.Series, summary: Mapping, method: str | None) -> None:
+    """Panel (b): how often each provider ends at each theta, the point estimate's profile boxed."""
+    shares = _profile_counts(profiles, summary.get("providers") or [], summary.get("thetas") or ())
+    sns.heatmap(
+        shares,
+        ax=ax,
+        cmap="Blues",
+        vmin=0.0,
+        vmax=1.0,
+        annot=shares.shape[1] <= 8,
+        fmt=".2f",
+        annot_kws={"fontsize": 7},
+        cbar_kws={"label": "share of replicates"},
+        linewidths=0.5,
+        linecolor="white",
+    )
+    point = summary["frequencies"]["equilibrium_profile"]
+    for name, theta in parse_profile_label(point["point"] or "").items():
+        if name in shares.index and f"{theta:g}" in shares.columns:
+            r, c = list(shares.index).index(name), list(shares.columns).index(f"{theta:g}")
+            ax.add_patch(plt.Rectangle((c, r), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
+    ax.grid(False)
+    ax.set_xlabel(theta_label(method) + " at equilibrium")
+    ax.set_ylabel("provider")
+    share = point["point_share"]
+    ax.set_title(f"(b) equilibrium levels (point profile boxed: {share:.0%} of replicates)" if share is not None else "(b) equilibrium levels")
+
+
+def _draw_sweep_band(ax: plt.Axes, sweep: pd.DataFrame, level: float) -> None:
+    """Panel (c): the beta sweep of the price of anarchy with its percentile band."""
+    s = sweep.sort_values("beta")
+    ax.fill_between(
+        s["beta"],
+        s["price_of_anarchy_lo"],
+        s["price_of_anarchy_hi"],
+        color="tab:orange",
+        alpha=0.25,
+        label=f"{level:.0%} band ({int(s['replicates'].iloc[0])} replicates)",
+    )
+    sns.lineplot(x=s["beta"], y=s["price_of_anarchy"], ax=ax, color="tab:orange", label="point estimate")
+    ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"user rationality $\beta$")
+    ax.set_ylabel("price of anarchy")
+    ax.set_title("(c) price of anarchy vs beta")
+    ax.legend(loc="upper right")
 
 
 def plot_uncertainty(
@@ -718,52 +925,14 @@ def plot_uncertainty(
     outlined); (c) the beta sweep of the price of anarchy with its percentile band."""
     ok = replicates[replicates["ok"].astype(bool)]
     poa = pd.to_numeric(ok["price_of_anarchy"], errors="coerce").dropna()
-    q = summary["quantities"]["price_of_anarchy"]
     level = summary.get("level", 0.95)
-    providers = summary.get("providers") or []
     with _theme():
         panels = 3 if sweep is not None else 2
         fig, axes = plt.subplots(1, panels, figsize=(5.0 * panels, 3.8), gridspec_kw={"width_ratios": [1, 1.2, 1.2][:panels]})
-        ax = axes[0]
-        sns.histplot(x=poa, ax=ax, bins=30, color="tab:blue", edgecolor="white", stat="probability")
-        if q["lo"] is not None:
-            ax.axvspan(q["lo"], q["hi"], color="tab:blue", alpha=0.12, label=f"{level:.0%} interval")
-        if q["point"] is not None:
-            ax.axvline(q["point"], color="black", linewidth=1.4, label=f"point estimate {q['point']:.3f}")
-        ax.set_xlabel(r"price of anarchy $\max W / W(\theta^\dagger)$")
-        ax.set_ylabel(f"share of {len(ok)} replicates")
-        ax.set_title("(a) price of anarchy")
-        ax.legend(loc="upper right")
-
-        ax = axes[1]
-        shares = _profile_counts(ok["equilibrium_profile"], providers, summary.get("thetas") or ())
-        sns.heatmap(shares, ax=ax, cmap="Blues", vmin=0.0, vmax=1.0, annot=shares.shape[1] <= 8, fmt=".2f",
-                    annot_kws={"fontsize": 7}, cbar_kws={"label": "share of replicates"}, linewidths=0.5, linecolor="white")
-        point = str(summary["frequencies"]["equilibrium_profile"]["point"] or "")
-        for part in filter(None, point.split(";")):
-            name, _, theta = part.partition("=")
-            if name in shares.index and f"{float(theta):g}" in shares.columns:
-                r, c = list(shares.index).index(name), list(shares.columns).index(f"{float(theta):g}")
-                ax.add_patch(plt.Rectangle((c, r), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
-        ax.grid(False)
-        ax.set_xlabel(theta_label(method) + " at equilibrium")
-        ax.set_ylabel("provider")
-        share = summary["frequencies"]["equilibrium_profile"]["point_share"]
-        ax.set_title(f"(b) equilibrium levels (point profile boxed: {share:.0%} of replicates)" if share is not None
-                     else "(b) equilibrium levels")
-
+        _draw_poa_histogram(axes[0], poa, summary["quantities"]["price_of_anarchy"], level, len(ok))
+        _draw_profile_heatmap(axes[1], ok["equilibrium_profile"], summary, method)
         if sweep is not None:
-            ax = axes[2]
-            s = sweep.sort_values("beta")
-            ax.fill_between(s["beta"], s["price_of_anarchy_lo"], s["price_of_anarchy_hi"], color="tab:orange", alpha=0.25,
-                            label=f"{level:.0%} band ({int(s['replicates'].iloc[0])} replicates)")
-            sns.lineplot(x=s["beta"], y=s["price_of_anarchy"], ax=ax, color="tab:orange", label="point estimate")
-            ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":")
-            ax.set_xscale("log")
-            ax.set_xlabel(r"user rationality $\beta$")
-            ax.set_ylabel("price of anarchy")
-            ax.set_title("(c) price of anarchy vs beta")
-            ax.legend(loc="upper right")
+            _draw_sweep_band(axes[2], sweep, level)
         if title:
             fig.suptitle(title)
         fig.tight_layout()
@@ -784,12 +953,7 @@ def figure_uncertainty(
     title: str | None = None,
 ) -> list[Path]:
     """Workflow stage: the uncertainty figure of one game from its replicates, summary and sweep band."""
-    import json
-
     replicates = _read_csv(replicates_path, UNCERTAINTY_REQUIRED)
-    try:
-        summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FigureInputError(f"{summary_path}: unreadable uncertainty summary ({exc})") from None
+    summary = read_summary(summary_path, error=FigureInputError)
     sweep = _read_csv(sweep_path, SWEEP_BAND_REQUIRED) if sweep_path is not None else None
     return save_figure(plot_uncertainty(replicates, summary, sweep, method=method, title=title), outputs)
