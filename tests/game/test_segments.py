@@ -391,3 +391,23 @@ def test_cli_refuses_a_missing_segments_file_and_an_output_on_it(files, capsys):
     assert main(["game", str(files / "m.csv"), "--beta", "1", "--segments", seg, "--json", seg]) == 2
     assert "is also the segments file" in capsys.readouterr().err
     assert (files / "s.csv").read_text() == before
+
+
+def test_a_one_segment_game_with_millions_of_equilibria_lists_a_hundred_of_them():
+    """A strong provider and eleven weak ones at beta = inf: the strong one takes the market at every
+    level, so the weak ones earn nothing at any level and 5^11 = 48,828,125 profiles are equilibria,
+    more than Equilibria.profiles expands. The engine counts them in boxes and the JSON lists the
+    first 100 profiles box by box."""
+    rows = [{"provider": "strong", "theta": 2**j, "accuracy": 0.9, "tokens": 10 * (j + 1), "price_per_million": 0.1} for j in range(5)]
+    rows += [
+        {"provider": f"weak{i}", "theta": 2**j, "accuracy": 0.1, "tokens": 5000 * (j + 1), "price_per_million": 0.1}
+        for i in range(11)
+        for j in range(5)
+    ]
+    sm = one_segment(rows, INF)
+    g = sg.solve_segments(sm, n_starts=1)
+    eqs = g["equilibria"]
+    assert eqs["method"] == "enumeration" and eqs["count"] == 5**11
+    assert len(eqs["profiles"]) == 100 and len({tuple(p.values()) for p in eqs["profiles"]}) == 100
+    levels = {2**j: j for j in range(5)}
+    assert sg.equilibrium_mask(sm, np.array([[levels[t] for t in p.values()] for p in eqs["profiles"]])).all()

@@ -64,6 +64,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -560,7 +561,8 @@ def _equilibria_summary(sm: SegmentedMarket, eqs: Equilibria, method: str, optim
     return {
         "method": method,  # "enumeration": all of them; "dynamics": the distinct end points of the runs
         "count": eqs.count,
-        "profiles": [sm.base.theta_of(p) for p in eqs.profiles[:listed]],
+        # the first ``listed`` profiles box by box (a box may hold billions: never expand them all)
+        "profiles": [sm.base.theta_of(p) for p in itertools.islice(itertools.chain.from_iterable(itertools.product(*b) for b in eqs.boxes), listed)],
         "worst_welfare": eqs.worst_welfare if eqs.count else None,
         "best_welfare": eqs.best_welfare if eqs.count else None,
         "price_of_anarchy": _ratio(optimum, eqs.worst_welfare) if eqs.count else None,
