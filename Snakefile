@@ -85,7 +85,7 @@ rule tables_only:
 # The sensitivity atlas of every game (workflow/rules/atlas.smk, docs/extensions.md); not part of `all`.
 rule atlas_only:
     input:
-        atlas_targets(),
+        ATLAS_TARGETS,
 
 
 # Jobs of seconds (markets, figures, tables) and the named targets run on the submitting machine,

@@ -4,14 +4,11 @@
 # Named target: atlas_only (Snakefile); not part of `all`.
 
 
-def atlas_path(dataset, method, suffix="csv"):
-    return f"{RESULTS}/atlas/{dataset}/{method}.{suffix}"
-
-
-def atlas_targets():
-    """Every game's atlas CSV and heat maps."""
-    suffixes = ("csv", "poa.png", "poa.pdf", "spend.png", "spend.pdf")
-    return [atlas_path(d, m, s) for d, m in GAMES for s in suffixes]
+# Every game's atlas CSV and heat maps (the target atlas_only).
+ATLAS_DIR = f"{RESULTS}/atlas"
+ATLAS_TARGETS = [
+    f"{ATLAS_DIR}/{d}/{m}.{s}" for d, m in GAMES for s in ("csv", "poa.png", "poa.pdf", "spend.png", "spend.pdf")
+]
 
 
 localrules:
@@ -22,7 +19,7 @@ rule atlas:
     input:
         market=market_path("{dataset}", "{method}"),
     output:
-        csv=atlas_path("{dataset}", "{method}", "csv"),
+        csv=f"{ATLAS_DIR}/{{dataset}}/{{method}}.csv",
     log:
         log_path("atlas", "{dataset}/{method}"),
     benchmark:
@@ -42,24 +39,24 @@ rule atlas:
 
 rule figure_atlas:
     input:
-        csv=atlas_path("{dataset}", "{method}", "csv"),
+        csv=f"{ATLAS_DIR}/{{dataset}}/{{method}}.csv",
     output:
         poa_png=report(
-            atlas_path("{dataset}", "{method}", "poa.png"),
+            f"{ATLAS_DIR}/{{dataset}}/{{method}}.poa.png",
             caption="../report/atlas.rst",
             category="Sensitivity atlas",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "method": "{method}", "figure": "price of anarchy"},
         ),
-        poa_pdf=atlas_path("{dataset}", "{method}", "poa.pdf"),
+        poa_pdf=f"{ATLAS_DIR}/{{dataset}}/{{method}}.poa.pdf",
         spend_png=report(
-            atlas_path("{dataset}", "{method}", "spend.png"),
+            f"{ATLAS_DIR}/{{dataset}}/{{method}}.spend.png",
             caption="../report/atlas.rst",
             category="Sensitivity atlas",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "method": "{method}", "figure": "over-spending"},
         ),
-        spend_pdf=atlas_path("{dataset}", "{method}", "spend.pdf"),
+        spend_pdf=f"{ATLAS_DIR}/{{dataset}}/{{method}}.spend.pdf",
     log:
         log_path("figure_atlas", "{dataset}/{method}"),
     conda:
