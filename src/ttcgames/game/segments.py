@@ -51,9 +51,9 @@ chunks of ``CHUNK`` rows:
 - :func:`social_optimum` evaluates W at every profile: S (N + 1) exponentials per profile, memory
   O(CHUNK S N); refused beyond :data:`MAX_OPTIMUM_PROFILES` (:class:`TooManyProfiles`).
 
-Measured on one shared core of the project's 2-core machine, N = 9, K = 6: the equilibrium test
-takes about 2.5 s and the welfare about 2 s per million profiles and segment, so the paper's
-10,077,696-profile games take about 45 s per segment for the equilibria and 20 s for the optimum.
+Measured on one core of the project's 2-core machine, two segments of the paper's size (N = 9, K = 6,
+10,077,696 profiles): 19 s for the equilibria and 14 s for the optimum, 91 MiB peak memory (about
+1 s and 0.7 s per million profiles and segment; up to 2.5 times that while other jobs share the cores).
 One segment needs neither: :func:`solve_segments` then uses the engine's exact methods for the paper's
 game (:func:`ttcgames.game.equilibria.enumerate_equilibria`, :func:`ttcgames.game.optimum.social_optimum`),
 which never visit the profiles, so its numbers are today's, bit for bit.
@@ -115,7 +115,7 @@ __all__ = [
     "SEGMENT_COLUMNS",
 ]
 
-MAX_EQUILIBRIUM_PROFILES = 12_000_000  # about 30 s per segment at N = 9, K = 6 (the paper's 10,077,696 profiles fit)
+MAX_EQUILIBRIUM_PROFILES = 12_000_000  # about 10 s per segment at N = 9, K = 6 (the paper's 10,077,696 profiles fit)
 MAX_OPTIMUM_PROFILES = 20_000_000  # equilibria.MAX_PROFILES, the brute force's limit
 WEIGHT_SUM_TOL = 1e-9  # the weights must sum to 1 within this (0.1 + 0.2 + 0.7 is 1 up to rounding)
 CHUNK = 1 << 16
