@@ -20,6 +20,7 @@ from ttcgames.curves.estimators import build_method_curve  # noqa: E402
 from ttcgames.curves.reasoning import build_reasoning_curve  # noqa: E402
 from ttcgames.game.analysis import analyse  # noqa: E402
 from ttcgames.game.market import read_market_csv  # noqa: E402
+from ttcgames.game.quantities import NUMERIC_UNCERTAINTY  # noqa: E402
 from ttcgames.markets.build import build_market  # noqa: E402
 from ttcgames.report.compare import (  # noqa: E402
     AUCTION_QUANTITIES,
@@ -530,22 +531,7 @@ def test_winner_share_with_full_file_stems_in_traces_models(tmp_path):
     freq = {"point": auction["winner"], "point_share": 0.75, "shares": {auction["winner"]: 0.75, auction["runner_up"]: 0.25}}
     summary = tmp_path / "gsm8k-bon.summary.json"
     unknown = {"point": None, "lo": None, "hi": None, "se": None, "mean": None}  # no numeric intervals here
-    quantities = {
-        q: unknown
-        for q in (
-            "value",
-            "price",
-            "utility",
-            "welfare",
-            "optimal_welfare",
-            "price_of_anarchy",
-            "iterations",
-            "auction_value",
-            "auction_price",
-            "auction_utility",
-            "auction_welfare",
-        )
-    }
+    quantities = dict.fromkeys(NUMERIC_UNCERTAINTY, unknown)
     summary.write_text(
         json.dumps(
             {

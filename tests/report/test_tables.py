@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ttcgames.game.quantities import NUMERIC_UNCERTAINTY
 from ttcgames.game.results import parse_games
 from ttcgames.report.tables import (
     TABLE2_COLUMNS,
@@ -205,19 +206,7 @@ def test_property_markdown_has_two_columns_per_combo(n_datasets, n_methods):
 
 
 def _summary(beta=1000.0, winner="qwen25-7b"):
-    names = (
-        "value",
-        "price",
-        "utility",
-        "welfare",
-        "optimal_welfare",
-        "price_of_anarchy",
-        "iterations",
-        "auction_value",
-        "auction_price",
-        "auction_utility",
-        "auction_welfare",
-    )
+    names = NUMERIC_UNCERTAINTY  # the summary's numeric quantities (ttcgames.uncertainty.paired)
     quantities = {n: {"point": 0.0, "lo": 0.001 * (i + 1), "hi": 0.002 * (i + 1), "se": 0.0, "mean": 0.0} for i, n in enumerate(names)}
     quantities["price_of_anarchy"] = {"point": 1.19, "lo": 1.1, "hi": 1.3, "se": 0.05, "mean": 1.2}
     quantities["iterations"] = {"point": 44, "lo": 30, "hi": 60, "se": 5, "mean": 45}

@@ -97,30 +97,10 @@ TEXT_QUANTITIES = {
     **{name: "%" for name in _CHANGE_OF},
 }
 PUBLISHED_SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "published.schema.yaml"
-PUBLISHED_COLUMNS = (
-    "source",
-    "dataset",
-    "method",
-    "beta",
-    "quantity",
-    "unit",
-    "mode",
-    "published",
-    "low",
-    "high",
-    "from_table2",
-    "provenance",
-    "note",
-)
-COMPARISON_COLUMNS = (
-    "source",
-    "dataset",
-    "method",
-    "beta",
-    "quantity",
-    "unit",
-    "mode",
-    "published",
+# Both tables start with the published number and where it belongs.
+_NUMBER_COLUMNS = ("source", "dataset", "method", "beta", "quantity", "unit", "mode", "published")
+PUBLISHED_COLUMNS = _NUMBER_COLUMNS + ("low", "high", "from_table2", "provenance", "note")
+COMPARISON_COLUMNS = _NUMBER_COLUMNS + (
     "accepted",
     "ours",
     "difference",
