@@ -4,14 +4,21 @@ mixtures' equilibria equal pygambit's, their optimum a brute force; the segments
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import json
+import tempfile
+import warnings
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pygambit
 import pytest
 from engine_strategies import random_rows
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from ttcgames.game import segments as sg
 from ttcgames.game.auction import second_price_auction
@@ -411,3 +418,49 @@ def test_a_one_segment_game_with_millions_of_equilibria_lists_a_hundred_of_them(
     assert len(eqs["profiles"]) == 100 and len({tuple(p.values()) for p in eqs["profiles"]}) == 100
     levels = {2**j: j for j in range(5)}
     assert sg.equilibrium_mask(sm, np.array([[levels[t] for t in p.values()] for p in eqs["profiles"]])).all()
+
+
+SEGMENT_CELLS = st.sampled_from(["", "0", "1", "0.5", "-1", "inf", "-inf", "nan", "1e308", "1e-320", "x", '"', "0.25", "2"])
+
+
+@st.composite
+def segments_bytes(draw):
+    """Segment files near the valid ones (header of known and unknown columns, random cells) or raw bytes."""
+    kind = draw(st.sampled_from(["bytes", "cells", "valid"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=80))
+    if kind == "valid":
+        return draw(
+            st.sampled_from(
+                [
+                    b"weight\n1\n",
+                    b"name,weight,alpha_scale,beta\na,0.5,0.5,\nb,0.5,2,inf\n",
+                    b"weight,alpha,v0\n0.25,0.1,-0.01\n0.75,0.001,\n",
+                    b"\xef\xbb\xbfweight,beta\n0.5,1e-3\n0.5,1e4\n",
+                ]
+            )
+        )
+    header = draw(st.lists(st.sampled_from([*sg.SEGMENT_COLUMNS, "weight", "other"]), min_size=1, max_size=5))
+    rows = draw(st.lists(st.lists(SEGMENT_CELLS, min_size=len(header) - 1, max_size=len(header) + 1), max_size=3))
+    return ("\n".join([",".join(header)] + [",".join(r) for r in rows]) + "\n").encode()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(segments_bytes(), st.sampled_from(["1000", "inf", "1e-3"]))
+def test_property_random_segment_files_give_a_result_or_one_line_and_nothing_written(data, beta):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "m.csv").write_text(MARKET)
+        (root / "s.csv").write_bytes(data)
+        out = root / "out.json"
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            rc = main(["game", str(root / "m.csv"), "--beta", beta, "--segments", str(root / "s.csv"), "--json", str(out)])
+        event(f"exit {rc}")
+        if rc == 2:
+            lines = err.getvalue().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("ttcgames: error: ") and not out.exists()
+        else:
+            assert rc == 0 and err.getvalue() == ""
+            assert "segments" in json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
