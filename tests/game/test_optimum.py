@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from engine_strategies import random_market
 
-from ttcgames.game.market import market_from_rows
+from ttcgames.game.market import Market, market_from_rows
 from ttcgames.game.optimum import brute_force_optimum, social_optimum
 from ttcgames.game.payoffs import social_welfare
 
@@ -54,3 +54,49 @@ def test_large_market_optimum_is_at_least_every_single_provider_profile():
                 p = opt.profile.copy()
                 p[i] = k
                 assert social_welfare(m, p, beta) <= opt.welfare + 1e-15
+
+
+def _near_tie_market() -> Market:
+    """Two providers whose most valuable levels differ by 2.5e-7 in value: at beta = 1e9 the first wins
+    with a share of 1 - e^{-250}, so the float W of the start profile is exactly its own W_i, while
+    letting the second win (first provider at its cheap level) is better (found by Hypothesis)."""
+    return Market(
+        providers=("p0", "p1"),
+        thetas=(np.array([1.0, 2.0]), np.array([1.0, 2.0])),
+        quality=np.array([[0.0008, 0.0065375], [0.0008, 0.006875]]),
+        price=np.array([[1.0e-06, 2.0e-06], [3.975e-05, 3.3975e-04]]),
+        cost=np.array([[8.0e-07, 1.6e-06], [3.18e-05, 2.718e-04]]),
+        v0=0.0,
+    )
+
+
+@pytest.mark.parametrize("beta", [1e6, 1e9])
+def test_optimum_is_found_when_the_winner_takes_all_but_one_ulp(beta):
+    m = _near_tie_market()
+    brute = brute_force_optimum(m, beta)
+    assert brute.profile.tolist() == [0, 1]
+    exact = social_optimum(m, beta)
+    assert exact.profile.tolist() == [0, 1]
+    assert exact.welfare == brute.welfare
+
+
+def test_optimum_equals_brute_force_on_near_ties_at_large_beta():
+    """Random markets whose providers' values sit within 1e-9..1e-6 of each other, at betas where the
+    winner's share is 1 in floating point: the start profile's W is one provider's own W_i."""
+    rng = np.random.default_rng(20261207)
+    for trial in range(300):
+        n, k = int(rng.integers(2, 5)), int(rng.integers(2, 4))
+        quality = np.sort(rng.uniform(0.0005, 0.008, size=(n, k)), axis=1)
+        base = quality[:, -1:] - quality[0, -1]
+        cost = np.sort(rng.uniform(1e-7, 3e-4, size=(n, k)), axis=1)
+        # The top levels' values differ by rng-chosen gaps of 1e-9..1e-6.
+        gaps = 10.0 ** rng.uniform(-9, -6, size=(n, 1))
+        price = quality - (quality[:, -1:] - base) + gaps
+        price = np.maximum(price, cost * 1.01)
+        m = Market(providers=tuple(f"p{i}" for i in range(n)), thetas=tuple(np.arange(1.0, k + 1) for _ in range(n)),
+                   quality=quality, price=price, cost=cost, v0=0.0)
+        for beta in (1e6, 1e8, 1e9):
+            if beta * m.max_abs_value > 700_000_000:
+                continue
+            exact, brute = social_optimum(m, beta), brute_force_optimum(m, beta)
+            assert exact.welfare >= brute.welfare - 1e-15 * abs(brute.welfare), (trial, beta)

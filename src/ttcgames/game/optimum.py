@@ -58,6 +58,44 @@ def _log_sum_exp(x: np.ndarray) -> float:
     return float(m + np.log(np.exp(x - m).sum()))
 
 
+def _signed_log_sum(logs: np.ndarray, signs: np.ndarray) -> tuple[int, float]:
+    """x = sum_j sign_j e^{logs_j} as (sign of x, log|x|); (0, -inf) when the two parts cancel."""
+    log_pos, log_neg = _log_sum_exp(logs[signs > 0]), _log_sum_exp(logs[signs < 0])
+    if log_pos == log_neg:
+        return 0, -np.inf
+    if log_pos > log_neg:
+        return 1, float(log_pos + np.log1p(-np.exp(log_neg - log_pos)))
+    return -1, float(log_neg + np.log1p(-np.exp(log_pos - log_neg)))
+
+
+def _residual(market: Market, profile: np.ndarray, beta: float, lam: float) -> tuple[int, float]:
+    """W(profile) - lam as (sign, log-magnitude), resolved far below one ulp of lam.
+
+    W - lam = s_0 (V0 - lam) + sum_i s_i (W_i - lam), because the shares (Table 1) sum to one; each
+    share is kept as a logarithm, so a rival's share of e^{-250} (or one that underflows) still
+    counts. At large beta the float W(profile) equals the winner's W_i exactly, and this is the only
+    trace of what the other options add to it.
+    """
+    rows = np.arange(market.n_providers)
+    z = np.r_[beta * market.v0, beta * market.value[rows, profile]]
+    w = np.r_[market.v0, market.contribution[rows, profile]]
+    shifted = z - z.max()
+    log_s = shifted - _log_sum_exp(shifted)
+    d = w - lam
+    keep = d != 0
+    return _signed_log_sum(log_s[keep] + np.log(np.abs(d[keep])), np.sign(d[keep]))
+
+
+def _exceeds(a: tuple[float, tuple[int, float]], b: tuple[float, tuple[int, float]]) -> bool:
+    """Whether welfare a = (float, residual) is above b, comparing residuals when the floats are equal."""
+    if a[0] != b[0]:
+        return a[0] > b[0]
+    (sa, la), (sb, lb) = a[1], b[1]
+    if sa != sb:
+        return sa > sb
+    return sa != 0 and (la > lb if sa > 0 else la < lb)
+
+
 def _dinkelbach(market: Market, beta: float, max_iter: int = 500) -> Optimum:
     """Dinkelbach's method with every term kept in log space.
 
@@ -66,6 +104,12 @@ def _dinkelbach(market: Market, beta: float, max_iter: int = 500) -> Optimum:
     sign and a log-magnitude, beta V_i(k) + log|W_i(k) - lambda|: a provider's best term is its largest
     positive one if it has any, else its smallest negative one, and the sign of F(lambda) is decided
     by comparing the log-sum-exp of the positive and of the negative parts.
+
+    lambda = W(theta_k) is carried as a float plus its residual (:func:`_residual`). A level whose
+    W_i(k) equals the float lambda (the current winner's own level, at large beta) gets the sign and
+    size of -residual instead of a zero term: with a zero term the step could return theta_k itself
+    while a better profile exists (e.g. two providers at beta = 1e9, where the winner's rival adds
+    e^{-250} to W), and the method stopped short of the optimum.
     """
     mask = market.mask
     z = np.where(mask, beta * market.value, -np.inf)
@@ -73,33 +117,37 @@ def _dinkelbach(market: Market, beta: float, max_iter: int = 500) -> Optimum:
     z0, v0 = beta * market.v0, market.v0
     profile = np.argmax(np.where(mask, market.value, -np.inf), axis=1)
     lam = float(social_welfare(market, profile, beta))
+    res = _residual(market, profile, beta, lam)
+    rows = np.arange(market.n_providers)
     for it in range(1, max_iter + 1):
         diff = w - lam
         with np.errstate(divide="ignore", invalid="ignore"):
             logmag = z + np.log(np.abs(diff))
-        pos = mask & (diff > 0)
+        sign = np.sign(diff)
+        at_lam = mask & (diff == 0)
+        sign[at_lam], logmag[at_lam] = -res[0], z[at_lam] + res[1]
+        pos = mask & (sign > 0)
         has_pos = pos.any(axis=1)
         best_pos = np.argmax(np.where(pos, logmag, -np.inf), axis=1)
         best_neg = np.argmin(np.where(mask & ~pos, logmag, np.inf), axis=1)
         nxt = np.where(has_pos, best_pos, best_neg)
-        rows = np.arange(market.n_providers)
         chosen = logmag[rows, nxt]
+        zero = sign[rows, nxt] == 0
         pos_terms = list(chosen[has_pos])
-        neg_terms = list(chosen[~has_pos])
-        if v0 > lam:
-            pos_terms.append(z0 + np.log(v0 - lam))
-        elif v0 < lam:
-            neg_terms.append(z0 + np.log(lam - v0))
+        neg_terms = list(chosen[~has_pos & ~zero])
+        s0, log0 = (np.sign(v0 - lam), z0 + np.log(abs(v0 - lam))) if v0 != lam else (-res[0], z0 + res[1])
+        (pos_terms if s0 > 0 else neg_terms if s0 < 0 else []).append(log0)
         log_pos, log_neg = _log_sum_exp(np.array(pos_terms)), _log_sum_exp(np.array(neg_terms))
         # F(lambda) = max_theta N - lambda D >= 0, with 0 attained at the current profile. It is positive
         # (an improving profile exists) iff the positive part outweighs the negative one.
         if not log_pos > log_neg + 1e-12:
             return Optimum(welfare=lam, profile=profile, iterations=it)
         new_lam = float(social_welfare(market, nxt, beta))
-        if new_lam <= lam:
+        new_res = _residual(market, nxt, beta, new_lam)
+        if not _exceeds((new_lam, new_res), (lam, res)):
             # Rounding allows no further progress: lam is optimal to machine precision.
             return Optimum(welfare=lam, profile=profile, iterations=it)
-        profile, lam = nxt, new_lam
+        profile, lam, res = nxt, new_lam, new_res
     raise RuntimeError("Dinkelbach's method did not converge; please report this market")
 
 
