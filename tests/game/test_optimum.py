@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 from engine_strategies import random_market
@@ -15,8 +17,9 @@ def test_exact_optimum_equals_brute_force_on_250_random_games():
     for trial in range(250):
         n = int(rng.integers(1, 6))
         k = int(rng.integers(1, 6))
-        m = random_market(rng, n, k, alpha=float(rng.choice([0.008, 0.02, 0.05])),
-                          v0=float(rng.choice([0.0, 0.0, 0.002, -0.002])), ragged=bool(rng.integers(0, 2)))
+        m = random_market(
+            rng, n, k, alpha=float(rng.choice([0.008, 0.02, 0.05])), v0=float(rng.choice([0.0, 0.0, 0.002, -0.002])), ragged=bool(rng.integers(0, 2))
+        )
         beta = BETAS[trial % len(BETAS)]
         exact = social_optimum(m, beta)
         brute = brute_force_optimum(m, beta)
@@ -93,10 +96,62 @@ def test_optimum_equals_brute_force_on_near_ties_at_large_beta():
         gaps = 10.0 ** rng.uniform(-9, -6, size=(n, 1))
         price = quality - (quality[:, -1:] - base) + gaps
         price = np.maximum(price, cost * 1.01)
-        m = Market(providers=tuple(f"p{i}" for i in range(n)), thetas=tuple(np.arange(1.0, k + 1) for _ in range(n)),
-                   quality=quality, price=price, cost=cost, v0=0.0)
+        m = Market(
+            providers=tuple(f"p{i}" for i in range(n)),
+            thetas=tuple(np.arange(1.0, k + 1) for _ in range(n)),
+            quality=quality,
+            price=price,
+            cost=cost,
+            v0=0.0,
+        )
         for beta in (1e6, 1e8, 1e9):
             if beta * m.max_abs_value > 700_000_000:
                 continue
             exact, brute = social_optimum(m, beta), brute_force_optimum(m, beta)
             assert exact.welfare >= brute.welfare - 1e-15 * abs(brute.welfare), (trial, beta)
+
+
+def _near_tie_markets(rng, count: int):
+    for _ in range(count):
+        n, k = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+        quality = np.sort(rng.uniform(0.0005, 0.008, size=(n, k)), axis=1)
+        cost = np.sort(rng.uniform(1e-7, 3e-4, size=(n, k)), axis=1)
+        gaps = 10.0 ** rng.uniform(-9, -6, size=(n, 1))
+        price = np.maximum(quality - quality[0, -1] + gaps, cost * 1.01)
+        yield Market(
+            providers=tuple(f"p{i}" for i in range(n)),
+            thetas=tuple(np.arange(1.0, k + 1) for _ in range(n)),
+            quality=quality,
+            price=price,
+            cost=cost,
+            v0=0.0,
+        )
+
+
+def _welfare_in_high_precision(mpmath, m: Market, profile, beta: float):
+    """W(profile) (Eq. 5) with mpmath's exp and the working precision of the caller's context."""
+    b0 = mpmath.exp(mpmath.mpf(beta) * mpmath.mpf(m.v0))
+    num, den = b0 * mpmath.mpf(m.v0), b0
+    for i, k in enumerate(profile):
+        b = mpmath.exp(mpmath.mpf(beta) * mpmath.mpf(float(m.value[i, k])))
+        num, den = num + b * mpmath.mpf(float(m.contribution[i, k])), den + b
+    return num / den
+
+
+def test_optimum_profile_is_the_high_precision_argmax_where_floats_tie():
+    """At beta = 1e5 many profiles have the same float W (the winner's); the exact W still differs by
+    what the losers' tiny shares add. Every profile's W in 600-digit arithmetic (mpmath), independently
+    of the engine's shares: the engine's optimum is their maximum."""
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(7)
+    beta, checked = 1e5, 0
+    for m in _near_tie_markets(rng, 40):
+        if beta * (np.nanmax(m.value) - np.nanmin(m.value)) > 1200:
+            continue
+        with mpmath.workdps(600):
+            profiles = itertools.product(*(range(int(c)) for c in m.n_levels))
+            best = max(_welfare_in_high_precision(mpmath, m, p, beta) for p in profiles)
+            found = _welfare_in_high_precision(mpmath, m, social_optimum(m, beta).profile.tolist(), beta)
+            assert found >= best - mpmath.mpf(10) ** -550
+        checked += 1
+    assert checked >= 20
