@@ -5,9 +5,7 @@
 
 # The segments JSON of every game when market.segments is set, else nothing (rule all and segments_only).
 SEGMENT_TARGETS = (
-    [game_path(d, m, "segments.json") for d in DATASETS for m in METHODS]
-    if config["market"].get("segments")
-    else []
+    [game_path(d, m, "segments.json") for d in DATASETS for m in METHODS] if config["market"].get("segments") else []
 )
 
 
