@@ -83,37 +83,11 @@ def test_optimum_is_found_when_the_winner_takes_all_but_one_ulp(beta):
     assert exact.welfare == brute.welfare
 
 
-def test_optimum_equals_brute_force_on_near_ties_at_large_beta():
-    """Random markets whose providers' values sit within 1e-9..1e-6 of each other, at betas where the
-    winner's share is 1 in floating point: the start profile's W is one provider's own W_i."""
-    rng = np.random.default_rng(20261207)
-    for trial in range(300):
-        n, k = int(rng.integers(2, 5)), int(rng.integers(2, 4))
-        quality = np.sort(rng.uniform(0.0005, 0.008, size=(n, k)), axis=1)
-        base = quality[:, -1:] - quality[0, -1]
-        cost = np.sort(rng.uniform(1e-7, 3e-4, size=(n, k)), axis=1)
-        # The top levels' values differ by rng-chosen gaps of 1e-9..1e-6.
-        gaps = 10.0 ** rng.uniform(-9, -6, size=(n, 1))
-        price = quality - (quality[:, -1:] - base) + gaps
-        price = np.maximum(price, cost * 1.01)
-        m = Market(
-            providers=tuple(f"p{i}" for i in range(n)),
-            thetas=tuple(np.arange(1.0, k + 1) for _ in range(n)),
-            quality=quality,
-            price=price,
-            cost=cost,
-            v0=0.0,
-        )
-        for beta in (1e6, 1e8, 1e9):
-            if beta * m.max_abs_value > 700_000_000:
-                continue
-            exact, brute = social_optimum(m, beta), brute_force_optimum(m, beta)
-            assert exact.welfare >= brute.welfare - 1e-15 * abs(brute.welfare), (trial, beta)
-
-
-def _near_tie_markets(rng, count: int):
+def _near_tie_markets(rng, count: int, max_providers: int = 3):
+    """Random markets whose providers' top values differ by gaps of 1e-9..1e-6: at large beta the
+    winner's share is 1 in floating point, so a profile's float W is one provider's own W_i."""
     for _ in range(count):
-        n, k = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+        n, k = int(rng.integers(2, max_providers + 1)), int(rng.integers(2, 4))
         quality = np.sort(rng.uniform(0.0005, 0.008, size=(n, k)), axis=1)
         cost = np.sort(rng.uniform(1e-7, 3e-4, size=(n, k)), axis=1)
         gaps = 10.0 ** rng.uniform(-9, -6, size=(n, 1))
@@ -126,6 +100,16 @@ def _near_tie_markets(rng, count: int):
             cost=cost,
             v0=0.0,
         )
+
+
+def test_optimum_equals_brute_force_on_near_ties_at_large_beta():
+    rng = np.random.default_rng(20261207)
+    for trial, m in enumerate(_near_tie_markets(rng, 300, max_providers=4)):
+        for beta in (1e6, 1e8, 1e9):
+            if beta * m.max_abs_value > 700_000_000:
+                continue
+            exact, brute = social_optimum(m, beta), brute_force_optimum(m, beta)
+            assert exact.welfare >= brute.welfare - 1e-15 * abs(brute.welfare), (trial, beta)
 
 
 def _welfare_in_high_precision(mpmath, m: Market, profile, beta: float):
