@@ -86,11 +86,9 @@ def _residual(market: Market, profile: np.ndarray, beta: float, lam: float) -> t
     return _signed_log_sum(log_s[keep] + np.log(np.abs(d[keep])), np.sign(d[keep]))
 
 
-def _exceeds(a: tuple[float, tuple[int, float]], b: tuple[float, tuple[int, float]]) -> bool:
-    """Whether welfare a = (float, residual) is above b, comparing residuals when the floats are equal."""
-    if a[0] != b[0]:
-        return a[0] > b[0]
-    (sa, la), (sb, lb) = a[1], b[1]
+def _exceeds(a: tuple[int, float], b: tuple[int, float]) -> bool:
+    """Whether residual a = (sign, log|.|) is above residual b (of two equal float welfares)."""
+    (sa, la), (sb, lb) = a, b
     if sa != sb:
         return sa > sb
     return sa != 0 and (la > lb if sa > 0 else la < lb)
@@ -117,7 +115,7 @@ def _dinkelbach(market: Market, beta: float, max_iter: int = 500) -> Optimum:
     z0, v0 = beta * market.v0, market.v0
     profile = np.argmax(np.where(mask, market.value, -np.inf), axis=1)
     lam = float(social_welfare(market, profile, beta))
-    res = _residual(market, profile, beta, lam)
+    res = None  # lambda's residual: computed only when a float tie with lambda needs it
     rows = np.arange(market.n_providers)
     for it in range(1, max_iter + 1):
         diff = w - lam
@@ -125,26 +123,31 @@ def _dinkelbach(market: Market, beta: float, max_iter: int = 500) -> Optimum:
             logmag = z + np.log(np.abs(diff))
         sign = np.sign(diff)
         at_lam = mask & (diff == 0)
-        sign[at_lam], logmag[at_lam] = -res[0], z[at_lam] + res[1]
+        if res is None and (at_lam.any() or v0 == lam):
+            res = _residual(market, profile, beta, lam)
+        if at_lam.any():
+            sign[at_lam], logmag[at_lam] = -res[0], z[at_lam] + res[1]
         pos = mask & (sign > 0)
         has_pos = pos.any(axis=1)
         best_pos = np.argmax(np.where(pos, logmag, -np.inf), axis=1)
         best_neg = np.argmin(np.where(mask & ~pos, logmag, np.inf), axis=1)
         nxt = np.where(has_pos, best_pos, best_neg)
         chosen = logmag[rows, nxt]
-        zero = sign[rows, nxt] == 0
         pos_terms = list(chosen[has_pos])
-        neg_terms = list(chosen[~has_pos & ~zero])
+        neg_terms = list(chosen[~has_pos])  # a zero term is -inf here, which the log-sum-exp drops
         s0, log0 = (np.sign(v0 - lam), z0 + np.log(abs(v0 - lam))) if v0 != lam else (-res[0], z0 + res[1])
-        (pos_terms if s0 > 0 else neg_terms if s0 < 0 else []).append(log0)
+        (pos_terms if s0 > 0 else neg_terms).append(log0)
         log_pos, log_neg = _log_sum_exp(np.array(pos_terms)), _log_sum_exp(np.array(neg_terms))
         # F(lambda) = max_theta N - lambda D >= 0, with 0 attained at the current profile. It is positive
         # (an improving profile exists) iff the positive part outweighs the negative one.
         if not log_pos > log_neg + 1e-12:
             return Optimum(welfare=lam, profile=profile, iterations=it)
         new_lam = float(social_welfare(market, nxt, beta))
-        new_res = _residual(market, nxt, beta, new_lam)
-        if not _exceeds((new_lam, new_res), (lam, res)):
+        new_res = None
+        if new_lam == lam:
+            res = res if res is not None else _residual(market, profile, beta, lam)
+            new_res = _residual(market, nxt, beta, new_lam)
+        if new_lam < lam or (new_lam == lam and not _exceeds(new_res, res)):
             # Rounding allows no further progress: lam is optimal to machine precision.
             return Optimum(welfare=lam, profile=profile, iterations=it)
         profile, lam, res = nxt, new_lam, new_res
